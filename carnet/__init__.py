@@ -1,0 +1,1 @@
+"""Carnet: an open-source medical appointment platform, private by construction."""

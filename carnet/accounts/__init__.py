@@ -1,0 +1,1 @@
+"""Users, patient profiles and relatives, API tokens."""

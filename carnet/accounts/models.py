@@ -1,0 +1,169 @@
+"""Users log in with their e-mail; patients are the people appointments are for."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from carnet.core.models import BaseModel
+
+
+class UserManager(BaseUserManager["User"]):
+    """Creates users identified by e-mail."""
+
+    use_in_migrations = True
+
+    def create_user(
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> "User":
+        """Create a user with a normalised e-mail and a hashed password."""
+        if not email:
+            raise ValueError("users need an e-mail address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> "User":
+        """Create a platform administrator."""
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Someone who logs in: a patient, a practitioner, staff or an administrator."""
+
+    class Language(models.TextChoices):
+        FR = "fr", "Français"
+        DE = "de", "Deutsch"
+        IT = "it", "Italiano"
+        EN = "en", "English"
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language, default=Language.FR
+    )
+    is_staff = models.BooleanField(
+        _("staff status"),
+        default=False,
+        help_text=_("Can log into the administration site."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        """First and last name, or the e-mail when they are empty."""
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self) -> str:
+        """First name, or the e-mail."""
+        return self.first_name or self.email
+
+
+class Patient(BaseModel):
+    """A person appointments are booked for (FHIR Patient).
+
+    An account holder has one patient profile (`account`); the relatives they
+    book for (children, parents...) are patients `managed_by` that profile and
+    have no account of their own.
+    """
+
+    class Relationship(models.TextChoices):
+        SELF = "self", pgettext_lazy("relationship", "self")
+        CHILD = "child", pgettext_lazy("relationship", "child")
+        PARENT = "parent", pgettext_lazy("relationship", "parent")
+        SPOUSE = "spouse", pgettext_lazy("relationship", "spouse")
+        OTHER = "other", pgettext_lazy("relationship", "other relative")
+
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="patient",
+    )
+    managed_by = models.ForeignKey(
+        "self",
+        verbose_name=_("managed by"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="relatives",
+    )
+    relationship = models.CharField(
+        _("relationship"),
+        max_length=16,
+        choices=Relationship,
+        default=Relationship.SELF,
+    )
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    # Moved into the vault (encrypted at rest) by the medical-secrecy work.
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account__isnull=True) | Q(managed_by__isnull=True),
+                name="patient_account_xor_managed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class ApiToken(BaseModel):
+    """A bearer token for the JSON API; only its SHA-256 digest is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the token still authenticates."""
+        return self.revoked_at is None

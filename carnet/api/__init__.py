@@ -1,0 +1,1 @@
+"""The public surface: JSON API v1 (Django Ninja)."""

@@ -1,0 +1,1 @@
+"""Appointments: book, move, cancel; the no-double-booking invariant."""

@@ -1,0 +1,125 @@
+"""Appointments (FHIR Appointment)."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from carnet.core.models import BaseModel
+
+NO_OVERLAP_CONSTRAINT = "appointment_no_overlap"
+IDEMPOTENCY_CONSTRAINT = "appointment_idempotency_key_unique"
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    """Reusable filters on appointments."""
+
+    def active(self) -> "AppointmentQuerySet":
+        """Appointments that occupy their time (everything but cancelled ones)."""
+        return self.exclude(status=Appointment.Status.CANCELLED)
+
+    def overlapping(self, start: datetime, end: datetime) -> "AppointmentQuerySet":
+        """Appointments whose [starts_at, ends_at) meets [start, end)."""
+        return self.filter(starts_at__lt=end, ends_at__gt=start)
+
+
+class Appointment(BaseModel):
+    """A booked visit on one agenda line (FHIR Appointment).
+
+    No two non-cancelled appointments of one agenda overlap: on PostgreSQL an
+    exclusion constraint (migration 0002) is the judge; on SQLite the booking
+    service checks inside an IMMEDIATE transaction, which serialises writers.
+    """
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", pgettext_lazy("appointment status", "booked")
+        CANCELLED = "cancelled", pgettext_lazy("appointment status", "cancelled")
+        NO_SHOW = "noshow", pgettext_lazy("appointment status", "no-show")
+        FULFILLED = "fulfilled", pgettext_lazy("appointment status", "fulfilled")
+
+    class Actor(models.TextChoices):
+        PATIENT = "patient", pgettext_lazy("booked by", "patient")
+        STAFF = "staff", pgettext_lazy("booked by", "staff")
+        API = "api", pgettext_lazy("booked by", "API client")
+
+    agenda = models.ForeignKey(
+        "scheduling.Agenda",
+        verbose_name=_("agenda"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    patient = models.ForeignKey(
+        "accounts.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    motive = models.ForeignKey(
+        "scheduling.VisitMotive",
+        verbose_name=_("motive"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.BOOKED
+    )
+    booked_by_kind = models.CharField(
+        _("booked by (kind)"), max_length=16, choices=Actor, default=Actor.PATIENT
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Encrypted through the vault by the medical-secrecy work.
+    reason = models.TextField(_("reason for the visit"), blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by_kind = models.CharField(
+        _("cancelled by (kind)"), max_length=16, choices=Actor, blank=True
+    )
+    cancellation_reason = models.CharField(
+        _("cancellation reason"), max_length=255, blank=True
+    )
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["starts_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["agenda", "starts_at"], name="appointment_agenda_start"
+            ),
+            models.Index(
+                fields=["patient", "starts_at"], name="appointment_patient_start"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="appointment_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["booked_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name=IDEMPOTENCY_CONSTRAINT,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda_id}@{self.starts_at:%Y-%m-%dT%H:%MZ}"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the appointment still occupies its time."""
+        return self.status != self.Status.CANCELLED

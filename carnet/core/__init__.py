@@ -1,0 +1,1 @@
+"""Shared kernel: base model, domain errors, time helpers. No domain models."""

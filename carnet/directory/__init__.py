@@ -1,0 +1,1 @@
+"""Practitioners, practices (organisations), locations, specialties, search."""

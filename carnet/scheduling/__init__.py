@@ -1,0 +1,1 @@
+"""Agendas, opening rules, absences, visit motives, the availability engine."""

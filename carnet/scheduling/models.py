@@ -1,0 +1,215 @@
+"""When a practitioner can be booked (FHIR Schedule), for what, and when not."""
+
+import zoneinfo
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from carnet.core.models import BaseModel
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept only IANA zone names known to this system."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(zone)s"), params={"zone": value})
+
+
+class Agenda(BaseModel):
+    """One bookable line: a practitioner at a location, in one time zone (FHIR Schedule)."""
+
+    practice = models.ForeignKey(
+        "directory.Practice",
+        verbose_name=_("practice"),
+        on_delete=models.CASCADE,
+        related_name="agendas",
+    )
+    practitioner = models.ForeignKey(
+        "directory.Practitioner",
+        verbose_name=_("practitioner"),
+        on_delete=models.CASCADE,
+        related_name="agendas",
+    )
+    location = models.ForeignKey(
+        "directory.Location",
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        related_name="agendas",
+    )
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Europe/Paris",
+        validators=[validate_time_zone],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agenda")
+        verbose_name_plural = _("agendas")
+
+    def __str__(self) -> str:
+        return self.name or f"{self.practitioner} ({self.location.city})"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The agenda's zone as a ZoneInfo."""
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class VisitMotive(BaseModel):
+    """What a patient books: a kind of visit with its duration and booking rules."""
+
+    class Channel(models.TextChoices):
+        IN_PERSON = "in_person", pgettext_lazy("channel", "in person")
+        VIDEO = "video", pgettext_lazy("channel", "video")
+        PHONE = "phone", pgettext_lazy("channel", "phone")
+
+    agenda = models.ForeignKey(
+        Agenda,
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="motives",
+    )
+    name = models.CharField(_("name"), max_length=120)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), default=20
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel, default=Channel.IN_PERSON
+    )
+    open_to_new_patients = models.BooleanField(_("open to new patients"), default=True)
+    min_notice_minutes = models.PositiveIntegerField(
+        _("minimum notice (minutes)"), default=60
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        _("booking horizon (days)"), default=90
+    )
+    cancellation_cutoff_hours = models.PositiveSmallIntegerField(
+        _("cancellation cut-off (hours)"), default=24
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("visit motive")
+        verbose_name_plural = _("visit motives")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5, duration_minutes__lte=480),
+                name="motive_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon_days__gte=1), name="motive_horizon_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration(self) -> timedelta:
+        """Length of one visit."""
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def min_notice(self) -> timedelta:
+        """How long before the start a booking must be made."""
+        return timedelta(minutes=self.min_notice_minutes)
+
+    @property
+    def horizon(self) -> timedelta:
+        """How far ahead a booking may be made."""
+        return timedelta(days=self.horizon_days)
+
+    @property
+    def cancellation_cutoff(self) -> timedelta:
+        """How long before the start a patient may still cancel or move."""
+        return timedelta(hours=self.cancellation_cutoff_hours)
+
+
+class OpeningRule(BaseModel):
+    """Weekly wall-clock opening hours of an agenda, for some or all of its motives.
+
+    An empty `motives` set means the rule accepts every motive of the agenda.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    agenda = models.ForeignKey(
+        Agenda,
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="opening_rules",
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday)
+    opens_time = models.TimeField(_("opens at"))
+    closes_time = models.TimeField(_("closes at"))
+    valid_on = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until_on = models.DateField(_("valid until"), null=True, blank=True)
+    motives = models.ManyToManyField(
+        VisitMotive, verbose_name=_("motives"), blank=True, related_name="opening_rules"
+    )
+
+    class Meta:
+        verbose_name = _("opening rule")
+        verbose_name_plural = _("opening rules")
+        ordering = ["weekday", "opens_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_time__gt=F("opens_time")),
+                name="opening_closes_after_opens",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="opening_weekday_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_on__isnull=True)
+                | Q(valid_until_on__isnull=True)
+                | Q(valid_until_on__gte=F("valid_on")),
+                name="opening_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_time:%H:%M}–{self.closes_time:%H:%M}"
+
+
+class Absence(BaseModel):
+    """A period when an agenda takes no booking (holiday, training...)."""
+
+    agenda = models.ForeignKey(
+        Agenda,
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="absences",
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    label = models.CharField(_("label"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        indexes = [
+            models.Index(fields=["agenda", "starts_at"], name="absence_agenda_start")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="absence_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda_id}: {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,75 @@
+"""Fixtures shared by every suite: database vendor checks and a bookable agenda."""
+
+import os
+from datetime import UTC, datetime, time
+
+import pytest
+import time_machine
+from django.db import connection
+
+from carnet.accounts.tests.factories import PatientFactory
+from carnet.scheduling.tests.factories import (
+    AgendaFactory,
+    MotiveFactory,
+    OpeningRuleFactory,
+)
+
+# A Monday, 07:00 in Paris (CET, UTC+1): a fixed "now" for booking rules.
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Skip tests marked `postgres` when the suite runs on SQLite."""
+    from django.conf import settings
+
+    vendor_is_pg = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    if os.environ.get("CARNET_REQUIRE_POSTGRES") and not vendor_is_pg:
+        raise pytest.UsageError(
+            "CARNET_REQUIRE_POSTGRES is set but the database is not PostgreSQL"
+        )
+    if vendor_is_pg:
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (runs in the PostgreSQL pass of make test)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def frozen_now():
+    """Freeze the clock at NOW (ticking), so booking rules are deterministic."""
+    with time_machine.travel(NOW, tick=True):
+        yield NOW
+
+
+@pytest.fixture
+def agenda(db):
+    """A Paris agenda open every day 08:00–18:00 wall-clock."""
+    agenda = AgendaFactory(time_zone="Europe/Paris")
+    for weekday in range(7):
+        OpeningRuleFactory(
+            agenda=agenda, weekday=weekday, opens_time=time(8), closes_time=time(18)
+        )
+    return agenda
+
+
+@pytest.fixture
+def motive(agenda):
+    """A 20-minute in-person visit, 60 min notice, 90 days horizon, 24 h cut-off."""
+    return MotiveFactory(agenda=agenda)
+
+
+@pytest.fixture
+def patient(db):
+    """A patient with an account (the account is `patient.account`)."""
+    return PatientFactory()
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    """Whether the suite runs on PostgreSQL."""
+    return connection.vendor == "postgresql"

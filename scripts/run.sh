@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Migrate the embedded SQLite database, load the demo data once, serve on :8000.
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+PY=.venv/bin/python
+mkdir -p var
+$PY manage.py migrate --noinput -v 0
+if [ ! -f var/.seeded ]; then
+  $PY manage.py seed --practitioners "${CARNET_DEMO_PRACTITIONERS:-300}"
+  touch var/.seeded
+fi
+cat <<MSG
+
+  Carnet is running on http://127.0.0.1:8000  (Ctrl-C stops it)
+
+    API documentation   http://127.0.0.1:8000/api/docs
+    Administration      http://127.0.0.1:8000/admin/
+
+    patient        patient@carnet.test        / carnet-patient
+    practitioner   practitioner@carnet.test   / carnet-practitioner
+    admin          admin@carnet.test          / carnet-admin
+
+    API token:  .venv/bin/python manage.py mint_token patient@carnet.test
+
+MSG
+exec $PY manage.py runserver 127.0.0.1:8000

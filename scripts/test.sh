@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole suite, twice: on SQLite (the embedded default) and on PostgreSQL 15.
+# PostgreSQL comes from scripts/ensure-postgres.sh ($DATABASE_URL, a server on
+# 127.0.0.1:5432, or one it installs and starts). Without PostgreSQL the second
+# run is skipped with a warning, except under CI=true, where that fails the run.
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+PY=.venv/bin/python
+export PYTHONDONTWRITEBYTECODE=1
+
+echo "== lint: ruff, import contracts, migrations"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache
+DJANGO_SETTINGS_MODULE=config.settings.test CARNET_DATABASE_URL= DATABASE_URL= \
+  $PY manage.py makemigrations --check --dry-run >/dev/null
+
+echo "== tests on SQLite"
+CARNET_DATABASE_URL="sqlite:///$PWD/var/test.sqlite3" DATABASE_URL= \
+  .venv/bin/pytest --create-db -q "$@"
+
+echo "== tests on PostgreSQL"
+set +e
+PG_URL=$(scripts/ensure-postgres.sh)
+status=$?
+set -e
+if [ $status -ne 0 ] || [ -z "$PG_URL" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL is required under CI=true and could not be provided." >&2
+    exit 1
+  fi
+  echo "WARNING: PostgreSQL not available: the PostgreSQL run was skipped." >&2
+  exit 0
+fi
+CARNET_DATABASE_URL="$PG_URL" CARNET_REQUIRE_POSTGRES=1 .venv/bin/pytest --create-db -q "$@"
