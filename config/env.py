@@ -11,7 +11,9 @@ env = environ.Env()
 
 
 def database_url(default: str) -> str:
-    """`CARNET_DATABASE_URL`, else the conventional `DATABASE_URL`, else `default`."""
-    return env.str(
-        "CARNET_DATABASE_URL", default=env.str("DATABASE_URL", default=default)
+    """`CARNET_DATABASE_URL`, else `DATABASE_URL`, else `default` (empty means unset)."""
+    return (
+        env.str("CARNET_DATABASE_URL", default="")
+        or env.str("DATABASE_URL", default="")
+        or default
     )
