@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
+mkdir -p var
 export PYTHONDONTWRITEBYTECODE=1
 
 echo "== lint: ruff, import contracts, migrations"

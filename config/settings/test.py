@@ -7,6 +7,10 @@ from config.settings.base import databases
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES = databases(f"sqlite:///{VAR_DIR / 'test.sqlite3'}")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A real file (not Django's in-memory default), so that concurrent tests
+    # exercise WAL and IMMEDIATE transactions as `make run` does.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_carnet.sqlite3")}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
