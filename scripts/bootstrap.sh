@@ -22,17 +22,16 @@ fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-if [ ! -x .venv/bin/python ]; then
-  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
-    rm -rf .venv
+# uv lives in its own small environment (.tools); it then builds .venv from uv.lock.
+if [ ! -x .tools/bin/uv ] || [ "$(.tools/bin/uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  rm -rf .tools
+  if ! "$PYTHON" -m venv .tools 2>/dev/null; then
+    rm -rf .tools
     echo "python3-venv is missing; installing it with apt-get" >&2
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2 \
       || { echo "Please install python3-venv: sudo apt-get install python3-venv" >&2; exit 1; }
-    "$PYTHON" -m venv .venv
+    "$PYTHON" -m venv .tools
   fi
+  .tools/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
 fi
-if [ ! -x .venv/bin/uv ] || [ "$(.venv/bin/uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
-fi
-# --inexact keeps uv itself, which lives in the same environment but not in the lock.
-UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --frozen --inexact --quiet "$@"
+UV_PROJECT_ENVIRONMENT=.venv .tools/bin/uv sync --frozen --quiet --python "$PYTHON" "$@"

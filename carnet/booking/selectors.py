@@ -60,9 +60,16 @@ def list_free_slots(
 ) -> list[datetime]:
     """Free start instants (UTC) of `motive` on `days` local days from `first_day`."""
     days = max(1, min(days, MAX_DAYS))
-    last_day = first_day + timedelta(days=days - 1)
     schedule = get_motive_schedule(motive=motive)
-    if not schedule.windows:
+    # Nothing is bookable before now or past the horizon: clamp the range to
+    # that (which also keeps any requested date far from datetime's limits).
+    today = now.astimezone(schedule.zone).date()
+    horizon_day = (now + motive.horizon).astimezone(schedule.zone).date()
+    if not schedule.windows or first_day > horizon_day:
+        return []
+    last_day = min(first_day + timedelta(days=days - 1), horizon_day)
+    first_day = max(first_day, today)
+    if first_day > last_day:
         return []
     start, end = _day_bounds(schedule, first_day, last_day)
     busy = list_busy(

@@ -76,24 +76,30 @@ def _check_slot(
     now: datetime,
     exclude_id: int | None = None,
 ) -> None:
-    """Raise the translated reason why `starts_at` cannot be booked for `motive`."""
+    """Raise the translated reason why `starts_at` cannot be booked for `motive`.
+
+    Time rules (past, notice, horizon, opening hours) are checked before any
+    busy interval is loaded, so absurd dates never reach date arithmetic.
+    """
     schedule = get_motive_schedule(motive=motive)
+    rules = {
+        "windows": schedule.windows,
+        "zone": schedule.zone,
+        "duration": motive.duration,
+        "now": now,
+        "min_notice": motive.min_notice,
+        "horizon": motive.horizon,
+    }
+    problem = availability.check_slot(start=starts_at, busy=[], **rules)
+    if problem is not None:
+        raise _slot_error(problem, motive, starts_at, now)
     busy = list_busy(
         agenda_id=motive.agenda_id,
         start=starts_at - timedelta(days=1),
         end=starts_at + motive.duration + timedelta(days=1),
         exclude_id=exclude_id,
     )
-    problem = availability.check_slot(
-        start=starts_at,
-        windows=schedule.windows,
-        busy=busy,
-        zone=schedule.zone,
-        duration=motive.duration,
-        now=now,
-        min_notice=motive.min_notice,
-        horizon=motive.horizon,
-    )
+    problem = availability.check_slot(start=starts_at, busy=busy, **rules)
     if problem is not None:
         raise _slot_error(problem, motive, starts_at, now)
 

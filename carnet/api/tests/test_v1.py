@@ -402,3 +402,38 @@ def test_unused_agenda_factory_in_other_zone_is_listed_in_its_zone(frozen_now):
     assert response.json()["timezone"] == "Europe/Berlin"
     assert response.json()["slots"] == []
     assert datetime.now(PARIS).tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "start", ["9999-12-31T23:59:00+00:00", "0001-01-01T00:00:00+00:00"]
+)
+def test_absurd_dates_get_a_clear_refusal(frozen_now, api, motive, start):
+    response = api.post(
+        "/api/v1/appointments",
+        book_body(motive, start=start),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 422
+    assert response.json()["code"] in {
+        "slot_too_far",
+        "slot_in_past",
+        "invalid_request",
+    }
+    assert Appointment.objects.count() == 0
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-02-01"])
+def test_availability_for_far_dates_is_empty_not_an_error(
+    frozen_now, agenda, motive, day
+):
+    response = Client().get(
+        f"/api/v1/agendas/{agenda.pk}/availability",
+        {"motive": motive.pk, "from": day, "days": 62},
+    )
+
+    assert response.status_code == 200
+    slots = response.json()["slots"]
+    assert (
+        slots == [] if day != "2026-02-01" else slots[0] == "2026-03-02T08:20:00+01:00"
+    )
