@@ -16,6 +16,14 @@ echo "== lint: ruff, import contracts, migrations"
 DJANGO_SETTINGS_MODULE=config.settings.test CARNET_DATABASE_URL= DATABASE_URL= \
   $PY manage.py makemigrations --check --dry-run >/dev/null
 
+echo "== translations: catalogues up to date with the sources"
+scripts/messages.sh
+if ! git diff --quiet -I 'POT-Creation-Date' -- locale 2>/dev/null; then
+  git --no-pager diff --stat -- locale
+  echo "New or changed strings: run 'make messages', translate them (fr, de, it), commit." >&2
+  exit 1
+fi
+
 echo "== tests on SQLite"
 CARNET_DATABASE_URL="sqlite:///$PWD/var/test.sqlite3" DATABASE_URL= \
   .venv/bin/pytest --create-db -q "$@"

@@ -114,3 +114,10 @@ class NaiveDatetime(DomainError):
 
     code = "naive_datetime"
     message = _("Times must carry a UTC offset, for example 2026-03-02T09:00:00+01:00.")
+
+
+class DatetimeOutOfRange(DomainError):
+    """A time so far in the past or future that it cannot be a visit."""
+
+    code = "datetime_out_of_range"
+    message = _("This date is out of range.")

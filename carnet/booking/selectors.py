@@ -94,9 +94,9 @@ def list_nearest_free_slots(
     """Up to `limit` free slots of `motive`, nearest to `around` first."""
     zone = motive.agenda.zone
     first_day = max(
-        around.astimezone(zone).date() - timedelta(days=3), now.astimezone(zone).date()
+        around.astimezone(zone).date() - timedelta(days=2), now.astimezone(zone).date()
     )
-    slots = list_free_slots(motive=motive, first_day=first_day, days=21, now=now)
+    slots = list_free_slots(motive=motive, first_day=first_day, days=10, now=now)
     slots.sort(key=lambda slot: (abs(slot - around), slot))
     return sorted(slots[:limit])
 

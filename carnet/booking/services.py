@@ -11,6 +11,7 @@ from carnet.booking.errors import (
     AppointmentNotActive,
     AppointmentNotFound,
     CancellationTooLate,
+    DatetimeOutOfRange,
     IdempotencyKeyReused,
     MotiveClosedToNewPatients,
     NaiveDatetime,
@@ -34,7 +35,7 @@ from carnet.core.errors import DomainError
 from carnet.scheduling import availability
 from carnet.scheduling.availability import SlotProblem
 from carnet.scheduling.models import VisitMotive
-from carnet.scheduling.selectors import get_motive, get_motive_schedule
+from carnet.scheduling.selectors import get_motive, get_motive_schedule, lock_agenda
 
 Actor = Appointment.Actor
 
@@ -42,7 +43,10 @@ Actor = Appointment.Actor
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime()
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise DatetimeOutOfRange() from None
 
 
 def _slot_error(
@@ -157,8 +161,9 @@ def book_appointment(
 
     Raises a DomainError naming the rule that refuses it; SlotUnavailable
     (with the nearest alternatives) when the slot is taken, including when a
-    concurrent booking wins the race: the database constraint is the judge on
-    PostgreSQL, the IMMEDIATE transaction on SQLite. With an idempotency key,
+    concurrent booking wins the race. Takes the agenda's row lock first, so
+    bookings of one agenda queue up; the database constraint stays the judge
+    on PostgreSQL, the IMMEDIATE transaction on SQLite. With an idempotency key,
     repeating the same request returns the first appointment instead of
     booking again.
     """
@@ -170,6 +175,7 @@ def book_appointment(
         "patient_id": patient.pk,
         "starts_at": starts_at,
     }
+    lock_agenda(agenda_id=agenda_id)
     if idempotency_key:
         earlier = _replay(user=booked_by, key=idempotency_key, expected=expected)
         if earlier is not None:
@@ -181,7 +187,7 @@ def book_appointment(
         raise MotiveClosedToNewPatients()
     _check_slot(motive=motive, starts_at=starts_at, now=now)
     appointment = Appointment(
-        agenda_id=agenda_id,
+        agenda=motive.agenda,
         motive=motive,
         patient=patient,
         starts_at=starts_at,
@@ -206,10 +212,19 @@ def book_appointment(
 
 
 def _lock_for_change(
-    *, user: User, appointment_id: int, now: datetime, actor: str
+    *, user: User, appointment_id: int, now: datetime, actor: str, move: bool = False
 ) -> Appointment:
-    """Lock one of the user's appointments and check it may still change."""
+    """Lock one of the user's appointments and check it may still change.
+
+    For a move, the agenda's row lock is taken first (as a booking does), so
+    that moves and bookings on one agenda queue up instead of deadlocking.
+    """
     visible = list_appointments_for_user(user=user).filter(pk=appointment_id)
+    if move:
+        agenda_id = visible.values_list("agenda_id", flat=True).first()
+        if agenda_id is None:
+            raise AppointmentNotFound()
+        lock_agenda(agenda_id=agenda_id)
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("motive", "agenda")
@@ -265,11 +280,12 @@ def reschedule_appointment(
 
     The new time must be bookable (same rules as booking, the appointment's
     own time not counted as busy) and the old one still before the cut-off.
+    Takes the agenda's row lock, then the appointment's.
     """
     now = timezone.now()
     starts_at = _as_utc(starts_at)
     appointment = _lock_for_change(
-        user=user, appointment_id=appointment_id, now=now, actor=actor
+        user=user, appointment_id=appointment_id, now=now, actor=actor, move=True
     )
     motive = appointment.motive
     _check_slot(motive=motive, starts_at=starts_at, now=now, exclude_id=appointment.pk)

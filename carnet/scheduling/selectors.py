@@ -86,3 +86,15 @@ def list_agendas_for_practitioners(
     for agenda in agendas:
         grouped[agenda.practitioner_id].append(agenda)
     return grouped
+
+
+def lock_agenda(*, agenda_id: int) -> None:
+    """Take the agenda's row lock until the end of the current transaction.
+
+    Serialises bookings and moves on one agenda line: on PostgreSQL two
+    transactions inserting overlapping rows would otherwise each wait on the
+    other's exclusion check and one would die in a deadlock. No-op on SQLite,
+    whose IMMEDIATE transactions already serialise writers. Must be called
+    inside a transaction.
+    """
+    list(Agenda.objects.select_for_update().filter(pk=agenda_id).values_list("pk"))

@@ -4,6 +4,7 @@ On PostgreSQL the exclusion constraint is the judge; on SQLite, IMMEDIATE
 transactions serialise the check and the insert. Both run these races.
 """
 
+import multiprocessing
 import threading
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -59,6 +60,41 @@ def _race(target, arguments):
     for thread in threads:
         thread.join(timeout=120)
     return outcomes
+
+
+def _race_processes(target, arguments):
+    """Run target(*args) in forked processes released by one barrier.
+
+    Separate processes (not threads sharing one interpreter lock) reach the
+    database truly at once, as gunicorn workers do. Returns, per process, the
+    outcome's class name ("Appointment", "SlotUnavailable", ...).
+    """
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(arguments))
+    results = context.Queue()
+    connections.close_all()  # children open their own connections
+
+    def run(index, args):
+        try:
+            barrier.wait(timeout=60)
+            outcome = type(target(*args)).__name__
+        except Exception as exc:  # noqa: BLE001 - every outcome is asserted by the caller
+            outcome = (
+                type(exc).__name__ if isinstance(exc, SlotUnavailable) else repr(exc)
+            )
+        finally:
+            connections.close_all()
+        results.put((index, outcome))
+
+    processes = [
+        context.Process(target=run, args=(i, a)) for i, a in enumerate(arguments)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = dict(results.get(timeout=120) for _ in processes)
+    for process in processes:
+        process.join(timeout=30)
+    return [outcomes[i] for i in range(len(arguments))]
 
 
 def _overlaps() -> int:
@@ -185,3 +221,34 @@ def test_the_database_refuses_an_overlap_even_without_the_service():
     Appointment.objects.update(status=Appointment.Status.CANCELLED)
     Appointment.objects.create(patient=second, ends_at=slot + motive.duration, **fields)
     assert Appointment.objects.active().count() == 1
+
+
+def test_repeated_lockstep_races_of_processes_never_deadlock():
+    """Rounds of simultaneous bookings from separate processes, overlapping motives:
+    one booking per round, every other process a clear SlotUnavailable (no
+    deadlock, no database error)."""
+    agenda = _open_agenda()
+    motives = [MotiveFactory(agenda=agenda, duration_minutes=d) for d in (20, 40, 60)]
+    patients = [PatientFactory() for _ in range(12)]
+
+    def attempt(patient, motive, slot):
+        return book_appointment(
+            agenda_id=agenda.pk,
+            motive_id=motive.pk,
+            patient=patient,
+            starts_at=slot,
+            booked_by=patient.account,
+        )
+
+    # Every two hours from 08:00 lies on the 20-, 40- and 60-minute grids.
+    for slot in [
+        _soon_at(hour) + timedelta(days=day)
+        for day in range(3)
+        for hour in range(8, 17, 2)
+    ]:
+        outcomes = _race_processes(
+            attempt, [(p, motives[i % 3], slot) for i, p in enumerate(patients)]
+        )
+        assert sorted(set(outcomes)) == ["Appointment", "SlotUnavailable"], outcomes
+        assert outcomes.count("Appointment") == 1
+    assert _overlaps() == 0

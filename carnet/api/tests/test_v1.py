@@ -437,3 +437,13 @@ def test_availability_for_far_dates_is_empty_not_an_error(
     assert (
         slots == [] if day != "2026-02-01" else slots[0] == "2026-03-02T08:20:00+01:00"
     )
+
+
+def test_a_start_beyond_datetime_limits_is_refused_clearly(frozen_now, api, motive):
+    response = api.post(
+        "/api/v1/appointments",
+        book_body(motive, start="0001-01-01T00:00:11+16:00"),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "datetime_out_of_range"
