@@ -18,6 +18,18 @@ from carnet.scheduling.tests.factories import (
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove this process's SQLite test database file (and its WAL files)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and str(name).endswith(".sqlite3"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
+
+
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:

@@ -60,7 +60,7 @@ _MULTIDISCIPLINARY = (
     ("speech-therapy", 1),
 )
 _PARTICLES = {"von", "van", "de", "De", "Le", "La", "Da", "Dos", "Del", "Di"}
-_CHILD_SPECIALTIES = {"paediatrics": 0.9, "orthodontics": 0.7, "speech-therapy": 0.6}
+_CHILD_SPECIALTIES = {"paediatrics": 1.0, "orthodontics": 0.75, "speech-therapy": 0.6}
 _WOMEN_SPECIALTIES = {"gynaecology", "midwifery"}
 _ITALIAN_DOTTORI = {"psychology", "dietetics"}
 _ABSENCE_LABELS = {
@@ -125,7 +125,7 @@ def _seeded_faker(locale: str, seed: int) -> Faker:
 
 
 def _last_name(fake: Faker) -> str:
-    """A last name; de_DE also lists a few joke entries ("Koch II", "Dussen van") to skip."""
+    """A last name, skipping odd de_DE entries such as "Koch II" or "Dussen van"."""
     for _ in range(10):
         name = fake.last_name()
         if " " not in name or name.split(" ", 1)[0] in _PARTICLES:
@@ -494,9 +494,11 @@ def patient_email(index: int) -> str:
     return f"patient{index:06d}@{PATIENT_EMAIL_DOMAIN}"
 
 
-def patient_is_female(index: int) -> bool:
-    """Whether pool patient `index` is a woman (same draw as in describe_patient)."""
-    return _rng("patient", index).random() < 0.52
+def patient_profile(index: int) -> tuple[bool, str]:
+    """(is a woman, country code) of pool patient `index`: the first draws of describe_patient."""
+    rng = _rng("patient", index)
+    female = rng.random() < 0.52
+    return female, rng.choices(_COUNTRY_CODES, _COUNTRY_SHARES)[0]
 
 
 def _birth_date(today: date, rng: random.Random, youngest: int, oldest: int) -> date:
@@ -507,7 +509,9 @@ def describe_patient(index: int, today: date) -> PatientDraft:
     """Pool patient `index`: names from its locale, adult, sometimes with relatives."""
     rng = _rng("patient", index)
     female = rng.random() < 0.52
-    country = COUNTRIES[rng.choices(_COUNTRY_CODES, _COUNTRY_SHARES)[0]]
+    country = COUNTRIES[
+        rng.choices(_COUNTRY_CODES, _COUNTRY_SHARES)[0]
+    ]  # as in patient_profile
     fake = _seeded_faker(country.locale, 20_000_000 + index)
     first = fake.first_name_female() if female else fake.first_name_male()
     last = _last_name(fake)
@@ -585,25 +589,26 @@ class AbsenceDraft:
 class AppointmentDraft:
     """An appointment on the grid of `motive` (an index into the agenda's motives).
 
-    `patient` is ("holder", i) for pool patient i or ("child", i) for the i-th
-    child relative of the pool; `booked_by_patient` means its account holder
-    booked it, otherwise the practice staff did.
+    `patient` is ("holder", country, i) for pool patient i, or ("child", country,
+    i) for the i-th child relative of that country's pool patients;
+    `booked_by_patient` means the account holder booked it, otherwise the
+    practice staff did.
     """
 
     starts_at: datetime
     ends_at: datetime
     motive: int
-    patient: tuple[str, int]
+    patient: tuple[str, str, int]
     status: str
     booked_by_patient: bool
 
 
 @dataclass(slots=True)
 class PatientPool:
-    """Sizes of the patient pool the calendar draws from."""
+    """Patients the calendar draws from, per country: holders' pool indices, child count."""
 
-    holders: int
-    children: int
+    holders: dict[str, list[int]]
+    children: dict[str, int]
 
 
 @dataclass(slots=True)
@@ -614,7 +619,7 @@ class Calendar:
     appointments: list[AppointmentDraft] = field(default_factory=list)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=32768)
 def _edges(
     zone_name: str, day: date, opens: time, closes: time
 ) -> tuple[datetime, datetime] | None:
@@ -686,18 +691,22 @@ def plan_calendar(
     open_motives = [i for i, motive in enumerate(motives) if motive.new_patients]
     code = draft.identity.specialty.code
     busy_centre = code in ("vaccination-centre", "radiology")
-    seen: list[tuple[str, int]] = []
+    seen: list[tuple[str, str, int]] = []
 
-    def draw_patient() -> tuple[str, int]:
-        if pool.children and rng.random() < _CHILD_SPECIALTIES.get(code, 0.0):
-            return ("child", rng.randrange(pool.children))
-        holder = rng.randrange(pool.holders)
+    country = draft.identity.country.code
+    holders = pool.holders.get(country) or max(pool.holders.values(), key=len)
+    children = pool.children.get(country, 0)
+
+    def draw_patient() -> tuple[str, str, int]:
+        if children and rng.random() < _CHILD_SPECIALTIES.get(code, 0.0):
+            return ("child", country, rng.randrange(children))
+        holder = rng.choice(holders)
         if code in _WOMEN_SPECIALTIES:
             for _ in range(8):
-                if patient_is_female(holder):
+                if patient_profile(holder)[0]:
                     break
-                holder = rng.randrange(pool.holders)
-        return ("holder", holder)
+                holder = rng.choice(holders)
+        return ("holder", country, holder)
 
     def place(count: int, first_day: int, last_day: int, past: bool) -> None:
         for _ in range(count * 4):

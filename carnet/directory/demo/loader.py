@@ -6,10 +6,12 @@ and a run with a larger N writes only what is missing. Each batch is one
 transaction of a few queries (a lookup of what exists, then one bulk insert per
 table), and only one batch is held in memory at a time.
 
-The demo data bypasses the booking service on purpose: hundreds of thousands of
-rows cannot go through one service call each. The generator guarantees what the
-service would check (slot grid, opening hours, no overlap, no absence); the demo
-patient's own appointments do go through `book_appointment`.
+The demo data bypasses the other contexts' services on purpose (a deliberate
+exception to "never write another context's model"): a million rows cannot go
+through one service call each. The generator guarantees what the booking
+service would check (slot grid, opening hours, no overlap, no absence); the
+fixed demo accounts do go through the services (`create_patient_account`,
+`add_relative`, `book_appointment`).
 """
 
 from collections import Counter
@@ -39,6 +41,7 @@ from carnet.directory.demo.generator import (
     identify,
     patient_email,
     patient_pool_size,
+    patient_profile,
     plan_calendar,
 )
 from carnet.directory.demo.specialties import SPECIALTIES
@@ -100,14 +103,27 @@ class SeedResult:
 
 @dataclass(slots=True)
 class _Pool:
-    """Database ids of the pool: holders by patient index, children in creation order."""
+    """Database ids of the patient pool, and the same pool as the generator sees it."""
 
-    holders: list[tuple[int, int]]  # (patient id, account id)
-    children: list[tuple[int, int]]  # (patient id, holder's account id)
+    # pool index -> (patient id, account id)
+    holders: dict[int, tuple[int, int]]
+    # country -> [(patient id, account id of the holder)], in creation order
+    children: dict[str, list[tuple[int, int]]]
+    for_calendars: PatientPool = field(init=False)
 
-    @property
-    def sizes(self) -> PatientPool:
-        return PatientPool(holders=len(self.holders), children=len(self.children))
+    def __post_init__(self) -> None:
+        holders: dict[str, list[int]] = {}
+        for index in sorted(self.holders):
+            holders.setdefault(patient_profile(index)[1], []).append(index)
+        children = {country: len(rows) for country, rows in self.children.items()}
+        self.for_calendars = PatientPool(holders=holders, children=children)
+
+    def ids(self, patient: tuple[str, str, int]) -> tuple[int, int]:
+        """(patient id, account id of the holder) of a generator patient reference."""
+        kind, country, position = patient
+        if kind == "holder":
+            return self.holders[position]
+        return self.children[country][position]
 
 
 def _chunks(start: int, stop: int, size: int) -> Iterable[tuple[int, int]]:
@@ -228,20 +244,33 @@ def _ensure_patient_pool(
         created["patients"] += len(holders) + len(relatives)
 
 
+def _pool_index(email: str) -> int:
+    return int(email.split("@", 1)[0].removeprefix("patient"))
+
+
 def _load_pool() -> _Pool:
     suffix = "@" + PATIENT_EMAIL_DOMAIN
-    holders = sorted(
-        Patient.objects.filter(account__email__endswith=suffix).values_list(
-            "account__email", "pk", "account_id"
-        )
+    holders = Patient.objects.filter(account__email__endswith=suffix).values_list(
+        "account__email", "pk", "account_id"
     )
-    children = Patient.objects.filter(
-        managed_by__account__email__endswith=suffix,
-        relationship=Patient.Relationship.CHILD,
-    ).order_by("pk")
+    children: dict[str, list[tuple[int, int]]] = {}
+    rows = (
+        Patient.objects.filter(
+            managed_by__account__email__endswith=suffix,
+            relationship=Patient.Relationship.CHILD,
+        )
+        .order_by("pk")
+        .values_list("pk", "managed_by__account_id", "managed_by__account__email")
+    )
+    for pk, account_id, email in rows:
+        children.setdefault(patient_profile(_pool_index(email))[1], []).append(
+            (pk, account_id)
+        )
     return _Pool(
-        holders=[(pk, account_id) for _email, pk, account_id in holders],
-        children=list(children.values_list("pk", "managed_by__account_id")),
+        holders={
+            _pool_index(email): (pk, account_id) for email, pk, account_id in holders
+        },
+        children=children,
     )
 
 
@@ -453,7 +482,7 @@ def _create_calendars(
     """Absences and appointments of the new agendas; returns how many of each."""
     absences: list[Absence] = []
     appointments: list[Appointment] = []
-    sizes = pool.sizes
+    sizes = pool.for_calendars
     for index, draft in drafts.items():
         agenda_id = agenda_ids[index]
         calendar = plan_calendar(draft, now=now, pool=sizes)
@@ -467,10 +496,7 @@ def _create_calendars(
             for a in calendar.absences
         )
         for planned in calendar.appointments:
-            kind, position = planned.patient
-            patient_id, account_id = (
-                pool.holders if kind == "holder" else pool.children
-            )[position]
+            patient_id, account_id = pool.ids(planned.patient)
             cancelled = planned.status == Appointment.Status.CANCELLED
             appointments.append(
                 Appointment(

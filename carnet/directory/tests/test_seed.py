@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from carnet.accounts.models import Patient, User
@@ -244,6 +244,20 @@ def test_active_appointments_never_overlap_and_booked_ones_lie_inside_opening_ho
     ).exists()
 
 
+def test_patients_book_practices_of_their_own_country():
+    seed(20)
+
+    languages = {"FR": "fr", "DE": "de", "IT": "it"}
+    rows = Appointment.objects.values_list(
+        "agenda__location__country",
+        "patient__account__language",
+        "patient__managed_by__account__language",
+    )
+    assert rows
+    for country, own_language, holder_language in rows:
+        assert (own_language or holder_language) == languages[country]
+
+
 @pytest.mark.parametrize(
     "instant", [SPRING_FORWARD, FALL_BACK], ids=["spring-forward", "fall-back"]
 )
@@ -252,3 +266,11 @@ def test_appointments_follow_wall_clock_hours_across_a_dst_change(instant):
         seed(12)
 
         assert_no_overlap_and_inside_opening_hours()
+
+
+@pytest.mark.parametrize("practitioners", [0, 1_000_001])
+def test_an_out_of_range_size_is_refused_and_nothing_is_written(practitioners):
+    with pytest.raises(CommandError, match="--practitioners must be between"):
+        seed(practitioners)
+
+    assert not any(counts().values())
