@@ -14,6 +14,8 @@ from carnet.scheduling.tests.factories import (
     OpeningRuleFactory,
 )
 
+pytest_plugins = ["carnet.audit.tests.fixtures"]
+
 # A Monday, 07:00 in Paris (CET, UTC+1): a fixed "now" for booking rules.
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
@@ -85,3 +87,61 @@ def patient(db):
 def is_postgres() -> bool:
     """Whether the suite runs on PostgreSQL."""
     return connection.vendor == "postgresql"
+
+
+def current_totp(secret: str) -> str:
+    """The TOTP code an authenticator app would show now for `secret`."""
+    import time as _time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(_time.time()) // 30))
+
+
+def login_with_totp(client, *, email: str, password: str, secret: str | None = None):
+    """Log in through the real allauth pages: password, then (if `secret`) the TOTP step.
+
+    Marks the e-mail as verified first (sign-up verification is tested elsewhere).
+    Returns the last response.
+    """
+    from allauth.account.models import EmailAddress
+
+    from carnet.accounts.models import User
+
+    user = User.objects.get(email=email)
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    if secret:
+        response = client.post(
+            "/accounts/2fa/authenticate/", {"code": current_totp(secret)}
+        )
+    return response
+
+
+@pytest.fixture
+def totp_secret() -> str:
+    """A fixed base32 TOTP secret for test staff."""
+    return "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture
+def enroll_totp(totp_secret):
+    """Give a user a TOTP authenticator (as the setup page would)."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    def enroll(user):
+        return TOTP.activate(user, totp_secret)
+
+    return enroll
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

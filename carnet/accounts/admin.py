@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from carnet.accounts.models import ApiToken, Patient, User
+from carnet.accounts.models import ApiToken, Patient, StaffMembership, User
 
 
 @admin.register(User)
@@ -51,3 +51,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     raw_id_fields = ["user"]
     readonly_fields = ["prefix", "digest", "last_used_at"]
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "practice", "role", "is_active"]
+    list_filter = ["role", "is_active"]
+    raw_id_fields = ["user", "practice"]

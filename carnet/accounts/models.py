@@ -167,3 +167,44 @@ class ApiToken(BaseModel):
     def is_active(self) -> bool:
         """Whether the token still authenticates."""
         return self.revoked_at is None
+
+
+class StaffMembership(BaseModel):
+    """A user's role at a practice: practitioner, secretary or practice admin.
+
+    Platform administrators are superusers and need no membership. Every
+    member must use multi-factor authentication before any access to
+    patient data (carnet.accounts.roles.require_mfa).
+    """
+
+    class Role(models.TextChoices):
+        PRACTITIONER = "practitioner", pgettext_lazy("staff role", "practitioner")
+        SECRETARY = "secretary", pgettext_lazy("staff role", "secretary")
+        PRACTICE_ADMIN = "practice_admin", pgettext_lazy("staff role", "practice admin")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    practice = models.ForeignKey(
+        "directory.Practice",
+        verbose_name=_("practice"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "practice", "role"], name="staff_membership_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} @ {self.practice_id}"

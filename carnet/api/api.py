@@ -3,6 +3,7 @@ from ninja import NinjaAPI
 from carnet.api import problems
 from carnet.api.v1.booking import router as booking_router
 from carnet.api.v1.directory import router as directory_router
+from carnet.api.v1.pro import router as pro_router
 from carnet.api.v1.scheduling import router as scheduling_router
 
 api = NinjaAPI(
@@ -16,3 +17,4 @@ problems.install(api)
 api.add_router("/v1/", directory_router)
 api.add_router("/v1/", scheduling_router)
 api.add_router("/v1/", booking_router)
+api.add_router("/v1/", pro_router)

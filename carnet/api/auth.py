@@ -14,6 +14,7 @@ class BearerToken(HttpBearer):
         user = get_user_for_token(raw=token)
         if user is not None:
             request.carnet_actor = Appointment.Actor.API  # type: ignore[attr-defined]
+            request.carnet_client = "API"  # type: ignore[attr-defined]
         return user
 
 

@@ -121,3 +121,14 @@ class DatetimeOutOfRange(DomainError):
 
     code = "datetime_out_of_range"
     message = _("This date is out of range.")
+
+
+class BreakGlassRequired(DomainError):
+    """The patient has no appointment at this practice: a stated reason is required."""
+
+    code = "break_glass_required"
+    kind = "forbidden"
+    message = _(
+        "This patient has no appointment at your practice. State why you need to open "
+        "their file; the access will be recorded and flagged."
+    )

@@ -31,7 +31,7 @@ def test_no_request_gets_a_server_error(
     operations = [result.ok() for result in schema.get_all_operations()]
     _row, token = mint_api_token(user=patient.account)
     headers = {"Authorization": f"Bearer {token}", "Host": "localhost"}
-    assert len(operations) == 6
+    assert len(operations) == 9
 
     @settings(
         max_examples=60,

@@ -6,8 +6,9 @@ from pydantic import AwareDatetime
 
 from carnet.accounts.selectors import get_patient_for_user
 from carnet.api.auth import actor_of, user_auth
+from carnet.api.types import Id
+from carnet.booking.access import access_own_appointments, list_access_events_for_user
 from carnet.booking.models import Appointment
-from carnet.booking.selectors import list_appointments_for_user
 from carnet.booking.services import (
     book_appointment,
     cancel_appointment,
@@ -18,10 +19,10 @@ router = Router(tags=["appointments"], auth=user_auth)
 
 
 class BookIn(Schema):
-    agenda: int
-    motive: int
+    agenda: Id
+    motive: Id
     start: AwareDatetime
-    patient: int | None = Field(default=None, description="A relative's patient id")
+    patient: Id | None = Field(default=None, description="A relative's patient id")
     reason: str = Field(default="", max_length=2000)
 
 
@@ -38,8 +39,8 @@ class AppointmentOut(Schema):
     status: str
     start: str
     end: str
-    agenda: int
-    motive: int
+    agenda: Id
+    motive: Id
     patient: int
 
 
@@ -97,7 +98,7 @@ def book(request: HttpRequest, payload: BookIn) -> Status:
     summary="Cancel an appointment",
 )
 def cancel(
-    request: HttpRequest, appointment_id: int, payload: CancelIn | None = None
+    request: HttpRequest, appointment_id: Id, payload: CancelIn | None = None
 ) -> dict:
     appointment = cancel_appointment(
         user=request.auth,
@@ -113,9 +114,7 @@ def cancel(
     response=AppointmentOut,
     summary="Move an appointment to another free time",
 )
-def reschedule(
-    request: HttpRequest, appointment_id: int, payload: RescheduleIn
-) -> dict:
+def reschedule(request: HttpRequest, appointment_id: Id, payload: RescheduleIn) -> dict:
     appointment = reschedule_appointment(
         user=request.auth,
         appointment_id=appointment_id,
@@ -129,4 +128,39 @@ def reschedule(
     "/me/appointments", response=list[AppointmentOut], summary="My appointments"
 )
 def my_appointments(request: HttpRequest) -> list[dict]:
-    return [_out(a) for a in list_appointments_for_user(user=request.auth)[:200]]
+    appointments = access_own_appointments(
+        user=request.auth,
+        actor_kind=actor_of(request),
+        actor_label=getattr(request, "carnet_client", ""),
+    )
+    return [_out(a) for a in appointments]
+
+
+class AccessEventOut(Schema):
+    at: str
+    patient: int
+    actor_kind: str
+    actor: str
+    action: str
+    purpose: str
+    flagged: bool
+
+
+@router.get(
+    "/me/access-log",
+    response=list[AccessEventOut],
+    summary="Who accessed my data (and my relatives')",
+)
+def my_access_log(request: HttpRequest) -> list[dict]:
+    return [
+        {
+            "at": event.occurred_at.isoformat(),
+            "patient": patient_id,
+            "actor_kind": event.actor_kind,
+            "actor": event.actor_label,
+            "action": event.get_action_display(),
+            "purpose": event.get_purpose_display(),
+            "flagged": event.flagged,
+        }
+        for patient_id, event in list_access_events_for_user(user=request.auth)
+    ]

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from carnet.api.types import Id
 from carnet.booking.selectors import MAX_DAYS, list_free_slots
 from carnet.scheduling.selectors import get_motive
 
@@ -11,14 +12,14 @@ router = Router(tags=["availability"])
 
 
 class AvailabilityIn(Schema):
-    motive: int
+    motive: Id
     from_: date | None = Field(default=None, alias="from")
     days: int = Field(default=7, ge=1, le=MAX_DAYS)
 
 
 class AvailabilityOut(Schema):
-    agenda: int
-    motive: int
+    agenda: Id
+    motive: Id
     timezone: str
     slots: list[str]
 
@@ -29,7 +30,7 @@ class AvailabilityOut(Schema):
     summary="Free start times of a motive on an agenda",
 )
 def availability(
-    request: HttpRequest, agenda_id: int, params: Query[AvailabilityIn]
+    request: HttpRequest, agenda_id: Id, params: Query[AvailabilityIn]
 ) -> dict:
     motive = get_motive(agenda_id=agenda_id, motive_id=params.motive)
     zone = motive.agenda.zone

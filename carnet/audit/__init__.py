@@ -1,0 +1,1 @@
+"""Audit: the append-only, hash-chained trail of every access to health data."""
