@@ -1,5 +1,6 @@
 """Users log in with their e-mail; patients are the people appointments are for."""
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from carnet.core.models import BaseModel
+from carnet.vault.fields import SealedDateField, SealedTextField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -123,9 +125,25 @@ class Patient(BaseModel):
     )
     first_name = models.CharField(_("first name"), max_length=150)
     last_name = models.CharField(_("last name"), max_length=150)
-    # Moved into the vault (encrypted at rest) by the medical-secrecy work.
-    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Health and contact data: ciphertext only, under this patient's data key.
+    birth_date = SealedDateField(_("date of birth"), blank=True)
+    phone = SealedTextField(_("phone"), blank=True, max_length=32)
+    email = SealedTextField(_("contact e-mail"), blank=True, max_length=254)
+    address = SealedTextField(_("postal address"), blank=True, max_length=500)
+    national_health_id = SealedTextField(
+        _("national health identifier"), blank=True, max_length=32
+    )
+    # Keyed blind indexes for exact-match lookups (carnet.vault.services.blind_index).
+    phone_index = models.CharField(
+        _("phone index"), max_length=64, blank=True, db_index=True
+    )
+    email_index = models.CharField(
+        _("e-mail index"), max_length=64, blank=True, db_index=True
+    )
+    nhi_index = models.CharField(
+        _("national health identifier index"), max_length=64, blank=True, db_index=True
+    )
+    vault_row = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
     class Meta:
         verbose_name = _("patient")
@@ -139,6 +157,10 @@ class Patient(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def vault_subject(self) -> str:
+        """Each patient's data is sealed under their own key (erasable alone)."""
+        return f"patient:{self.vault_row}"
 
 
 class ApiToken(BaseModel):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from carnet.accounts.errors import NoPatientProfile, RelativeNotFound
 from carnet.accounts.models import ApiToken, Patient, User
 from carnet.accounts.services import TOKEN_PREFIX, hash_token
+from carnet.vault.services import blind_index
 
 
 def get_user_for_token(*, raw: str) -> User | None:
@@ -46,3 +47,27 @@ def get_patient_for_user(*, user: User, patient_id: int | None) -> Patient:
     if patient is None:
         raise RelativeNotFound()
     return patient
+
+
+def find_patients_by_contact(
+    *,
+    phone: str = "",
+    email: str = "",
+    national_health_id: str = "",
+    country: str | None = None,
+) -> QuerySet[Patient]:
+    """Patients whose phone, e-mail or national health identifier is exactly the one given.
+
+    Compares keyed blind indexes: the database is never searched in clear.
+    Raises BlindIndexValueInvalid for an unreadable phone number.
+    """
+    lookups = Q(pk__in=[])
+    if phone:
+        lookups |= Q(
+            phone_index=blind_index(kind="phone", value=phone, country=country)
+        )
+    if email:
+        lookups |= Q(email_index=blind_index(kind="email", value=email))
+    if national_health_id:
+        lookups |= Q(nhi_index=blind_index(kind="nhi", value=national_health_id))
+    return Patient.objects.filter(lookups)

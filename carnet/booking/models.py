@@ -1,5 +1,6 @@
 """Appointments (FHIR Appointment)."""
 
+import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from carnet.core.models import BaseModel
+from carnet.vault.fields import SealedTextField
 
 NO_OVERLAP_CONSTRAINT = "appointment_no_overlap"
 IDEMPOTENCY_CONSTRAINT = "appointment_idempotency_key_unique"
@@ -79,8 +81,9 @@ class Appointment(BaseModel):
         blank=True,
         related_name="+",
     )
-    # Encrypted through the vault by the medical-secrecy work.
-    reason = models.TextField(_("reason for the visit"), blank=True)
+    # Sealed under the patient's data key: the database only ever sees ciphertext.
+    reason = SealedTextField(_("reason for the visit"), blank=True, max_length=2000)
+    vault_row = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by_kind = models.CharField(
@@ -118,6 +121,10 @@ class Appointment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.agenda_id}@{self.starts_at:%Y-%m-%dT%H:%MZ}"
+
+    def vault_subject(self) -> str:
+        """The reason is sealed under the patient's own data key."""
+        return self.patient.vault_subject()
 
     @property
     def is_active(self) -> bool:

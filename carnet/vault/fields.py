@@ -134,7 +134,7 @@ class SealedWidget(forms.Widget):
         self, name: str, value: Any, attrs: Any = None, renderer: Any = None
     ) -> str:
         if value in (None, b"", ""):
-            return format_html('<span class="vault-sealed">—</span>')
+            return format_html('<span class="{}">—</span>', "vault-sealed")
         return format_html(
             '<span class="vault-sealed" title="{}">{}</span>',
             _("Encrypted: not shown"),

@@ -23,7 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
-from carnet.accounts.models import Patient, User
+from carnet.accounts.models import Patient, StaffMembership, User
 from carnet.accounts.services import add_relative, create_patient_account
 from carnet.booking.models import Appointment
 from carnet.booking.selectors import list_free_slots
@@ -567,6 +567,13 @@ def _ensure_demo_practitioner(result: SeedResult) -> None:
         Practitioner.objects.filter(pk=practitioner.pk, account__isnull=True).update(
             account=user
         )
+    # Their team role at the practice; staff pages then ask for a second factor.
+    for role in practitioner.roles.all():
+        StaffMembership.objects.get_or_create(
+            user=user,
+            practice_id=role.practice_id,
+            role=StaffMembership.Role.PRACTITIONER,
+        )
 
 
 def _ensure_demo_patient(now: datetime, result: SeedResult) -> None:
@@ -581,6 +588,7 @@ def _ensure_demo_patient(now: datetime, result: SeedResult) -> None:
             language=User.Language.FR,
             birth_date=date(1988, 4, 12),
             phone="06 12 34 56 78",
+            country="FR",
         )
         result.created["users"] += 1
         result.created["patients"] += 1
