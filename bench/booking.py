@@ -264,6 +264,8 @@ def _post_slots(
                 "agenda": slot.agenda,
                 "motive": slot.motive,
                 "start": slot.start,
+                # A visit reason, as patients give: sealed by the vault on the way in.
+                "reason": REASON,
             }
             began = time.perf_counter()
             try:
@@ -287,6 +289,9 @@ def _post_slots(
                 except ValueError:
                     code = "(not JSON)"
                 result.codes[response.status_code, code] += 1
+
+
+REASON = "Douleur au genou droit depuis trois jours, gonflement le soir."
 
 
 def run_load(

@@ -5,6 +5,8 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
 mkdir -p var
 $PY manage.py migrate --noinput -v 0
+# Local key-encryption key in var/vault/ (0600): development only, see README "Security model".
+$PY manage.py vault_init >/dev/null
 if [ ! -f var/.seeded ]; then
   $PY manage.py seed --practitioners "${CARNET_DEMO_PRACTITIONERS:-300}"
   touch var/.seeded
@@ -19,6 +21,9 @@ cat <<MSG
     patient        patient@carnet.test        / carnet-patient
     practitioner   practitioner@carnet.test   / carnet-practitioner
     admin          admin@carnet.test          / carnet-admin
+
+    Staff (practitioner, admin) set up two-factor authentication at first login:
+    any authenticator app (TOTP) or a passkey. Patient data stays closed until then.
 
     API token:  .venv/bin/python manage.py mint_token patient@carnet.test
 

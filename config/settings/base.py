@@ -172,6 +172,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 
 # External systems, one module each (STYLE C3.8).
+from config.settings.integrations.email import *  # noqa: E402, F403
 from config.settings.integrations.logging import *  # noqa: E402, F403
 from config.settings.integrations.security import *  # noqa: E402, F403
 from config.settings.integrations.vault import *  # noqa: E402, F403
