@@ -16,7 +16,12 @@ def is_staff_user(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    return StaffMembership.objects.filter(user_id=user.pk, is_active=True).exists()
+    # Asked by two middlewares per request: remembered on the user object.
+    cached = getattr(user, "_carnet_is_staff", None)
+    if cached is None:
+        cached = StaffMembership.objects.filter(user_id=user.pk, is_active=True).exists()
+        user._carnet_is_staff = cached  # type: ignore[union-attr]
+    return cached
 
 
 def has_mfa(user: AbstractBaseUser) -> bool:
