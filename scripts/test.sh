@@ -24,6 +24,19 @@ if ! git diff --quiet -I 'POT-Creation-Date' -- locale 2>/dev/null; then
   exit 1
 fi
 
+echo "== browser: Debian's Chromium and axe-core from npm"
+set +e
+scripts/ensure-browser.sh
+browser_status=$?
+set -e
+if [ $browser_status -ne 0 ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "Chromium is required under CI=true and could not be provided." >&2
+    exit 1
+  fi
+  echo "WARNING: no Chromium: the browser tests will be skipped." >&2
+fi
+
 echo "== tests on SQLite"
 CARNET_DATABASE_URL="sqlite:///$PWD/var/test.sqlite3" DATABASE_URL= \
   .venv/bin/pytest --create-db -q "$@"
