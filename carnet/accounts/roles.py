@@ -19,7 +19,9 @@ def is_staff_user(user: AbstractBaseUser | AnonymousUser) -> bool:
     # Asked by two middlewares per request: remembered on the user object.
     cached = getattr(user, "_carnet_is_staff", None)
     if cached is None:
-        cached = StaffMembership.objects.filter(user_id=user.pk, is_active=True).exists()
+        cached = StaffMembership.objects.filter(
+            user_id=user.pk, is_active=True
+        ).exists()
         user._carnet_is_staff = cached  # type: ignore[union-attr]
     return cached
 
