@@ -3,6 +3,8 @@
 The patient site (search, booking funnel) joins this crawl when it is built.
 """
 
+import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -88,4 +90,26 @@ def test_pages_fit_a_phone_screen(browser, live_server, path):
 
     assert response.status == 200
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.mark.skipif(
+    os.environ.get("CARNET_UPDATE_SCREENSHOTS") != "1",
+    reason="set CARNET_UPDATE_SCREENSHOTS=1 to refresh the README's screenshots",
+)
+@pytest.mark.parametrize(
+    ("path", "name"), [("/api/docs", "api-docs"), ("/accounts/login/", "login")]
+)
+def test_take_the_readme_screenshots(browser, live_server, path, name):
+    context, page, response, _requests, _csp = _visit(
+        browser, live_server.url + path, viewport={"width": 1100, "height": 760}
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    assert response.status == 200
+    assert (SCREENSHOTS / f"{name}.png").stat().st_size > 5_000
     context.close()
