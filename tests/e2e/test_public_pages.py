@@ -100,9 +100,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     os.environ.get("CARNET_UPDATE_SCREENSHOTS") != "1",
     reason="set CARNET_UPDATE_SCREENSHOTS=1 to refresh the README's screenshots",
 )
-@pytest.mark.parametrize(
-    ("path", "name"), [("/api/docs", "api-docs"), ("/accounts/login/", "login")]
-)
+@pytest.mark.parametrize(("path", "name"), [("/api/docs", "api-docs")])
 def test_take_the_readme_screenshots(browser, live_server, path, name):
     context, page, response, _requests, _csp = _visit(
         browser, live_server.url + path, viewport={"width": 1100, "height": 760}
