@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from carnet.accounts.models import ApiToken, Patient, StaffMembership, User
+from carnet.audit.services import record_event
 
 
 @admin.register(User)
@@ -37,6 +38,20 @@ class PatientAdmin(admin.ModelAdmin):
     list_display = ["last_name", "first_name", "relationship", "account", "managed_by"]
     search_fields = ["last_name", "first_name", "account__email"]
     raw_id_fields = ["account", "managed_by"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening a patient's record in the admin is a staff read: it is traced.
+        if str(object_id).isdigit() and Patient.objects.filter(pk=object_id).exists():
+            record_event(
+                actor_id=request.user.pk,
+                actor_kind="staff",
+                actor_label=request.user.get_full_name()[:120],
+                action="read",
+                resource="admin:patient",
+                patient_ref=f"patient:{object_id}",
+                purpose="administration",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(ApiToken)

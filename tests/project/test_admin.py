@@ -46,3 +46,48 @@ def test_admin_changelist_and_add_page_open(
         else 403
     )
     assert add.status_code == expected_add
+
+
+@pytest.mark.django_db
+def test_opening_a_patient_or_an_appointment_in_the_admin_is_audited(
+    patient, enroll_totp, totp_secret, motive, frozen_now
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from carnet.audit.models import AuditEvent
+    from carnet.booking.services import book_appointment
+
+    appointment = book_appointment(
+        agenda_id=motive.agenda_id,
+        motive_id=motive.pk,
+        patient=patient,
+        starts_at=datetime(2026, 3, 3, 9, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        booked_by=patient.account,
+    )
+    admin_user = User.objects.create_superuser("root@example.test", "a-long-pw-123")
+    enroll_totp(admin_user)
+    client = Client()
+    login_with_totp(
+        client, email="root@example.test", password="a-long-pw-123", secret=totp_secret
+    )
+
+    assert (
+        client.get(
+            reverse("admin:accounts_patient_change", args=[patient.pk])
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            reverse("admin:booking_appointment_change", args=[appointment.pk])
+        ).status_code
+        == 200
+    )
+
+    events = list(
+        AuditEvent.objects.order_by("pk").values_list(
+            "actor_id", "purpose", "patient_ref"
+        )
+    )
+    assert events == [(admin_user.pk, "administration", f"patient:{patient.pk}")] * 2
