@@ -5,7 +5,6 @@ from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
-from django.db import connection
 
 from carnet.accounts.tests.factories import PatientFactory
 from carnet.scheduling.tests.factories import (
@@ -81,12 +80,6 @@ def motive(agenda):
 def patient(db):
     """A patient with an account (the account is `patient.account`)."""
     return PatientFactory()
-
-
-@pytest.fixture
-def is_postgres() -> bool:
-    """Whether the suite runs on PostgreSQL."""
-    return connection.vendor == "postgresql"
 
 
 def current_totp(secret: str) -> str:

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from carnet.accounts.models import ApiToken, Patient, StaffMembership, User
+from carnet.accounts.selectors import patient_audit_ref
 from carnet.audit.services import record_event
 
 
@@ -48,7 +49,7 @@ class PatientAdmin(admin.ModelAdmin):
                 actor_label=request.user.get_full_name()[:120],
                 action="read",
                 resource="admin:patient",
-                patient_ref=f"patient:{object_id}",
+                patient_ref=patient_audit_ref(int(object_id)),
                 purpose="administration",
             )
         return super().change_view(request, object_id, form_url, extra_context)

@@ -26,6 +26,11 @@ def get_user_for_token(*, raw: str) -> User | None:
     return token.user
 
 
+def patient_audit_ref(patient_id: int) -> str:
+    """The opaque reference the audit trail files a patient's events under."""
+    return f"patient:{patient_id}"
+
+
 def get_own_patient(*, user: User) -> Patient:
     """The user's own patient profile; raises NoPatientProfile."""
     patient = Patient.objects.filter(account=user).first()

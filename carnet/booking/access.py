@@ -14,7 +14,7 @@ from django.http import HttpRequest
 
 from carnet.accounts.models import Patient
 from carnet.accounts.roles import get_membership, require_mfa
-from carnet.accounts.selectors import list_patients_for_user
+from carnet.accounts.selectors import list_patients_for_user, patient_audit_ref
 from carnet.audit.models import AuditEvent
 from carnet.audit.selectors import list_events_for_patient
 from carnet.audit.services import record_event
@@ -34,14 +34,32 @@ class PatientFile:
     break_glass: bool
 
 
-def patient_ref(patient_id: int) -> str:
-    """The opaque reference the audit trail files a patient's events under."""
-    return f"patient:{patient_id}"
-
-
 def _label(actor: AbstractBaseUser) -> str:
     """How the actor appears in the patient's "who accessed my data" view."""
     return (actor.get_full_name() or f"#{actor.pk}")[:120]
+
+
+def _record_reads(
+    *,
+    appointments: list[Appointment],
+    actor_id: int,
+    actor_kind: str,
+    actor_label: str,
+    resource: str,
+    purpose: str,
+) -> None:
+    """One read event per patient whose appointments were returned, in one transaction."""
+    with transaction.atomic():
+        for patient_id in sorted({a.patient_id for a in appointments}):
+            record_event(
+                actor_id=actor_id,
+                actor_kind=actor_kind,
+                actor_label=actor_label,
+                action="read",
+                resource=resource,
+                patient_ref=patient_audit_ref(patient_id),
+                purpose=purpose,
+            )
 
 
 def _staff_gate(
@@ -85,17 +103,14 @@ def access_agenda_day(
         .select_related("patient", "motive")
         .order_by("starts_at", "pk")
     )
-    with transaction.atomic():
-        for patient_id in sorted({a.patient_id for a in appointments}):
-            record_event(
-                actor_id=actor.pk,
-                actor_kind=actor_kind,
-                actor_label=_label(actor),
-                action="read",
-                resource=f"agenda:{agenda.pk}:{day.isoformat()}",
-                patient_ref=patient_ref(patient_id),
-                purpose="care",
-            )
+    _record_reads(
+        appointments=appointments,
+        actor_id=actor.pk,
+        actor_kind=actor_kind,
+        actor_label=_label(actor),
+        resource=f"agenda:{agenda.pk}:{day.isoformat()}",
+        purpose="care",
+    )
     return agenda, appointments
 
 
@@ -133,7 +148,7 @@ def access_patient_file(
         actor_label=_label(actor),
         action="break_glass" if break_glass else "read",
         resource=f"practice:{practice_id}:patient-file",
-        patient_ref=patient_ref(patient.pk),
+        patient_ref=patient_audit_ref(patient.pk),
         purpose="break_glass" if break_glass else "care",
         reason=reason[:500] if break_glass else "",
         flagged=break_glass,
@@ -154,7 +169,7 @@ def list_access_events_for_user(
     for patient_id in list_patients_for_user(user=user).values_list("pk", flat=True):
         events.extend(
             (patient_id, e)
-            for e in list_events_for_patient(patient_ref=patient_ref(patient_id))[
+            for e in list_events_for_patient(patient_ref=patient_audit_ref(patient_id))[
                 :limit
             ]
         )
@@ -172,15 +187,12 @@ def access_own_appointments(
     """
     appointments = list(list_appointments_for_user(user=user)[:200])
     if actor_kind == Appointment.Actor.API:
-        with transaction.atomic():
-            for patient_id in sorted({a.patient_id for a in appointments}):
-                record_event(
-                    actor_id=user.pk,
-                    actor_kind="api",
-                    actor_label=actor_label[:120],
-                    action="read",
-                    resource="appointments",
-                    patient_ref=patient_ref(patient_id),
-                    purpose="patient_request",
-                )
+        _record_reads(
+            appointments=appointments,
+            actor_id=user.pk,
+            actor_kind="api",
+            actor_label=actor_label[:120],
+            resource="appointments",
+            purpose="patient_request",
+        )
     return appointments

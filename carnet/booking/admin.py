@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from carnet.accounts.selectors import patient_audit_ref
 from carnet.audit.services import record_event
 from carnet.booking.models import Appointment
 
@@ -35,7 +36,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                 actor_label=request.user.get_full_name()[:120],
                 action="read",
                 resource=f"admin:appointment:{object_id}",
-                patient_ref=f"patient:{patient_id}",
+                patient_ref=patient_audit_ref(patient_id),
                 purpose="administration",
             )
         return super().change_view(request, object_id, form_url, extra_context)

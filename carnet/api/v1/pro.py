@@ -54,12 +54,19 @@ def _row(appointment: Appointment) -> dict:
     }
 
 
-def _actor_kind(request: HttpRequest) -> str:
-    return (
-        Appointment.Actor.API
-        if getattr(request, "carnet_actor", "") == Appointment.Actor.API
-        else Appointment.Actor.STAFF
-    )
+def _staff_actor(request: HttpRequest) -> dict:
+    """Actor arguments of the gates: an API client, or staff whose session is checked for MFA."""
+    if getattr(request, "carnet_actor", "") == Appointment.Actor.API:
+        return {
+            "actor": request.auth,
+            "actor_kind": Appointment.Actor.API,
+            "request": None,
+        }
+    return {
+        "actor": request.auth,
+        "actor_kind": Appointment.Actor.STAFF,
+        "request": request,
+    }
 
 
 @router.get(
@@ -69,11 +76,7 @@ def _actor_kind(request: HttpRequest) -> str:
 )
 def agenda_day(request: HttpRequest, agenda_id: Id, params: Query[DayIn]) -> list[dict]:
     agenda, appointments = access_agenda_day(
-        actor=request.auth,
-        agenda_id=agenda_id,
-        day=params.day,
-        actor_kind=_actor_kind(request),
-        request=request if _actor_kind(request) == Appointment.Actor.STAFF else None,
+        agenda_id=agenda_id, day=params.day, **_staff_actor(request)
     )
     for appointment in appointments:
         appointment.agenda = agenda
@@ -92,12 +95,10 @@ def patient_file(
     params: Query[PatientFileIn],
 ) -> dict:
     file = access_patient_file(
-        actor=request.auth,
         practice_id=practice_id,
         patient_id=patient_id,
-        actor_kind=_actor_kind(request),
         reason=params.reason,
-        request=request if _actor_kind(request) == Appointment.Actor.STAFF else None,
+        **_staff_actor(request),
     )
     return {
         "id": file.patient.pk,
