@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "carnet.directory",
     "carnet.scheduling",
     "carnet.booking",
+    "carnet.web",
     "carnet.api",
 ]
 
@@ -142,6 +143,8 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# A code typed on the same page keeps a booking in progress (and its held slot) in view.
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_ADAPTER = "carnet.accounts.adapters.AccountAdapter"
 # Throttling (allauth's own rate limits; counters live in the cache).
@@ -176,3 +179,6 @@ from config.settings.integrations.email import *  # noqa: E402, F403
 from config.settings.integrations.logging import *  # noqa: E402, F403
 from config.settings.integrations.security import *  # noqa: E402, F403
 from config.settings.integrations.vault import *  # noqa: E402, F403
+
+# Booking funnel: how long a chosen slot stays held for the patient (minutes).
+CARNET_HOLD_MINUTES = 10

@@ -1,0 +1,37 @@
+from django.urls import path
+
+from carnet.web.views import booking, me, search
+
+app_name = "web"
+urlpatterns = [
+    # Search and the practitioner page (carnet/web/views/search.py)
+    path("search/", search.results, name="search"),
+    path("practitioners/<int:pk>/", search.practitioner, name="practitioner"),
+    # Booking funnel (carnet/web/views/booking.py)
+    path("book/<int:agenda_id>/<int:motive_id>/", booking.start, name="book-start"),
+    path("book/hold/<uuid:hold_id>/", booking.hold, name="book-hold"),
+    path("book/done/<int:appointment_id>/", booking.confirmed, name="book-confirmed"),
+    # Patient area (carnet/web/views/me.py)
+    path("me/", me.dashboard, name="me"),
+    path(
+        "me/appointments/<int:appointment_id>/", me.appointment, name="me-appointment"
+    ),
+    path(
+        "me/appointments/<int:appointment_id>/cancel/",
+        me.cancel,
+        name="me-cancel",
+    ),
+    path(
+        "me/appointments/<int:appointment_id>/reschedule/",
+        me.reschedule,
+        name="me-reschedule",
+    ),
+    path("me/profile/", me.profile, name="me-profile"),
+    path("me/relatives/", me.relatives, name="me-relatives"),
+    path("me/relatives/<int:patient_id>/", me.relative, name="me-relative"),
+    path("me/access-log/", me.access_log, name="me-access-log"),
+    path("me/export/", me.export, name="me-export"),
+    path("me/delete/", me.delete_account, name="me-delete"),
+    path("me/notifications/", me.notifications, name="me-notifications"),
+    path("me/security/", me.security, name="me-security"),
+]
