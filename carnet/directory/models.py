@@ -25,6 +25,14 @@ class Specialty(models.Model):
     name_fr = models.CharField(_("name (French)"), max_length=120)
     name_de = models.CharField(_("name (German)"), max_length=120)
     name_it = models.CharField(_("name (Italian)"), max_length=120)
+    keywords = models.TextField(
+        _("search keywords"),
+        blank=True,
+        help_text=_(
+            "Other words patients type for this specialty, in any language "
+            "(e.g. généraliste, Hausarzt, medico di base)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("specialty")
@@ -73,6 +81,16 @@ class Location(BaseModel):
     country = models.CharField(_("country"), max_length=2, choices=Country)
     latitude = models.FloatField(_("latitude"))
     longitude = models.FloatField(_("longitude"))
+    practical_info = models.TextField(
+        _("practical information"),
+        blank=True,
+        help_text=_("Floor, entry code, public transport, parking..."),
+    )
+    step_free = models.BooleanField(
+        _("step-free access"),
+        default=False,
+        help_text=_("Patients in a wheelchair can reach the consulting room."),
+    )
 
     class Meta:
         verbose_name = _("location")
@@ -90,6 +108,18 @@ class Location(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.address}, {self.postcode} {self.city}"
+
+
+class FeeSector(models.TextChoices):
+    """How a practitioner's fees are set and refunded, per country."""
+
+    FR_1 = "fr_1", _("Secteur 1 (regulated fees)")
+    FR_2 = "fr_2", _("Secteur 2 (extra fees allowed)")
+    FR_NC = "fr_nc", _("Non conventionné (not refunded by health insurance)")
+    DE_GKV = "de_gkv", _("Statutory health insurance")
+    DE_PRIVATE = "de_private", _("Private patients only")
+    IT_SSN = "it_ssn", _("National health service (SSN)")
+    IT_PRIVATE = "it_private", _("Private")
 
 
 class Practitioner(BaseModel):
@@ -124,6 +154,16 @@ class Practitioner(BaseModel):
     languages = models.JSONField(
         _("spoken languages"), default=list, blank=True, help_text=_("ISO 639-1 codes")
     )
+    fee_sector = models.CharField(
+        _("fee sector"), max_length=16, choices=FeeSector, blank=True
+    )
+    fees = models.CharField(
+        _("fees"),
+        max_length=255,
+        blank=True,
+        help_text=_("Short text shown to patients, e.g. “Consultation 30 €”."),
+    )
+    bio = models.TextField(_("presentation"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -180,3 +220,91 @@ class PractitionerRole(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.practitioner} @ {self.practice}"
+
+
+class SearchEntry(models.Model):
+    """One bookable agenda as search sees it: denormalised text, filters, next free slots.
+
+    Derived data, rebuilt by `services.reindex_agendas` (never edited by hand);
+    the `next_*` columns are written only by `services.record_next_availability`
+    (booking keeps them fresh) and survive a reindex. The text index lives
+    beside the table: a generated tsvector with GIN indexes on PostgreSQL, an
+    FTS5 table kept in sync by triggers on SQLite (see migrations 0003).
+    """
+
+    agenda = models.OneToOneField(
+        "scheduling.Agenda",
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="search_entry",
+    )
+    practitioner = models.ForeignKey(
+        Practitioner,
+        verbose_name=_("practitioner"),
+        on_delete=models.CASCADE,
+        related_name="search_entries",
+    )
+    practice = models.ForeignKey(
+        Practice,
+        verbose_name=_("practice"),
+        on_delete=models.CASCADE,
+        related_name="search_entries",
+    )
+    location = models.ForeignKey(
+        Location,
+        verbose_name=_("location"),
+        on_delete=models.CASCADE,
+        related_name="search_entries",
+    )
+    specialty = models.ForeignKey(
+        Specialty,
+        verbose_name=_("specialty"),
+        on_delete=models.CASCADE,
+        related_name="search_entries",
+    )
+    document = models.TextField(_("indexed text"))
+    country = models.CharField(_("country"), max_length=2, choices=Country)
+    city = models.CharField(_("city"), max_length=120)
+    city_key = models.CharField(
+        _("city (folded)"),
+        max_length=120,
+        help_text=_("Lower case, without accents: what place searches compare."),
+    )
+    postcode = models.CharField(_("postcode"), max_length=16)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    languages = models.JSONField(_("spoken languages"), default=list, blank=True)
+    fee_sector = models.CharField(
+        _("fee sector"), max_length=16, choices=FeeSector, blank=True
+    )
+    accepts_new_patients = models.BooleanField(_("open to new patients"), default=False)
+    has_video = models.BooleanField(_("video consultations"), default=False)
+    next_slot_at = models.DateTimeField(_("next free slot"), null=True, blank=True)
+    next_new_slot_at = models.DateTimeField(
+        _("next free slot for a new patient"), null=True, blank=True
+    )
+    next_video_slot_at = models.DateTimeField(
+        _("next free video slot"), null=True, blank=True
+    )
+    indexed_at = models.DateTimeField(_("indexed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+        indexes = [
+            # city_key and postcode (prefix searches) are indexed by migration
+            # 0004, per vendor: covering indexes on PostgreSQL.
+            models.Index(fields=["latitude", "longitude"], name="search_coords"),
+            models.Index(fields=["specialty", "next_slot_at"], name="search_specialty"),
+            models.Index(fields=["fee_sector"], name="search_fee_sector"),
+            models.Index(fields=["next_slot_at"], name="search_next_slot"),
+            models.Index(fields=["next_new_slot_at"], name="search_next_new_slot"),
+            models.Index(
+                fields=["next_video_slot_at"],
+                name="search_next_video_slot",
+                condition=Q(has_video=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner_id}@{self.agenda_id}"

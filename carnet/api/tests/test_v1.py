@@ -7,6 +7,7 @@ from django.test import Client
 from carnet.accounts.services import mint_api_token, revoke_api_token
 from carnet.accounts.tests.factories import PatientFactory, RelativeFactory
 from carnet.booking.models import Appointment
+from carnet.directory.services import reindex_agendas
 from carnet.directory.tests.factories import (
     LocationFactory,
     PractitionerRoleFactory,
@@ -34,6 +35,8 @@ def book_body(motive, start="2026-03-02T09:00:00+01:00", **extra):
 
 
 def test_practitioner_search_has_the_contract_shape(agenda, motive):
+    reindex_agendas()
+
     response = Client().get("/api/v1/practitioners")
 
     assert response.status_code == 200
@@ -77,6 +80,8 @@ def test_practitioner_search_filters_by_words_specialty_and_distance(agenda):
         practice=versailles.practice,
         practitioner__specialty=dermato,
     )
+    AgendaFactory(role=other)  # search lists bookable agendas
+    reindex_agendas()
     client = Client()
 
     def ids(**params):

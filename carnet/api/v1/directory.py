@@ -1,18 +1,61 @@
+from typing import Literal
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from carnet.directory.selectors import GeoPoint, search_practitioners
+from carnet.booking.nextslots import next_slots
+from carnet.directory.search import PAGE_SIZE, GeoPoint, SearchQuery, search
+from carnet.scheduling.models import VisitMotive
 from carnet.scheduling.selectors import list_agendas_for_practitioners
 
 router = Router(tags=["directory"])
 
+# The values of directory.models.FeeSector (a test keeps them in step), or "".
+FeeSectorIn = Literal[
+    "", "fr_1", "fr_2", "fr_nc", "de_gkv", "de_private", "it_ssn", "it_private"
+]
+
 
 class SearchIn(Schema):
-    q: str = Field(default="", max_length=200)
-    specialty: str = Field(default="", max_length=64)
+    q: str = Field(
+        default="",
+        max_length=200,
+        description="Words of a name, practice, specialty or city; accents, case "
+        "and small typos do not matter; the last letters may be left out.",
+    )
+    specialty: str = Field(default="", max_length=64, description="Specialty code.")
+    place: str = Field(
+        default="",
+        max_length=120,
+        description="City or postcode (prefix); distances are then measured from "
+        "its centre. Ignored when `near` is given.",
+    )
     near: str = Field(default="", description="LAT,LON", max_length=64)
-    radius_km: float = Field(default=10.0, gt=0, le=200)
+    radius_km: float = Field(
+        default=10.0, gt=0, le=200, description="Only with `near`."
+    )
+    video: bool = Field(default=False, description="Offers video consultations.")
+    language: str = Field(
+        default="",
+        pattern=r"^([a-z]{2})?$",
+        description="Spoken language, ISO 639-1 (e.g. de).",
+    )
+    new_patients: bool = Field(default=False, description="Open to new patients.")
+    fee_sector: FeeSectorIn = ""
+    available_within_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="A free slot by the end of the day this many days from "
+        "today (1 = today or tomorrow); video or new-patient slots when those "
+        "filters are on.",
+    )
+    sort: Literal["", "relevance", "distance", "earliest"] = Field(
+        default="",
+        description="Default: distance with `near`, relevance otherwise. "
+        "`distance` needs `near` or a `place`.",
+    )
     page: int = Field(default=1, ge=1, le=10_000)
 
 
@@ -40,6 +83,16 @@ class AgendaOut(Schema):
     motives: list[MotiveOut]
 
 
+class NextSlotsOut(Schema):
+    agenda: int
+    motive: int
+    motive_name: str
+    slots: list[str] = Field(
+        description="The next free start times (ISO 8601 in the agenda's zone), "
+        "bookable now by a new patient (a video motive with `video`)."
+    )
+
+
 class PractitionerOut(Schema):
     id: int
     name: str
@@ -48,6 +101,15 @@ class PractitionerOut(Schema):
     location: LocationOut | None
     agendas: list[AgendaOut]
     distance_km: float | None = None
+    languages: list[str] = []
+    fee_sector: str = ""
+    fees: str = ""
+    video: bool = False
+    new_patients: bool = False
+    next_slots: NextSlotsOut | None = Field(
+        default=None,
+        description="Null when nothing is bookable online at this location.",
+    )
 
 
 class PractitionerListOut(Schema):
@@ -83,35 +145,48 @@ def _parse_near(value: str) -> GeoPoint | None:
     "/practitioners", response=PractitionerListOut, summary="Search practitioners"
 )
 def list_practitioners(request: HttpRequest, filters: Query[SearchIn]) -> dict:
-    page = search_practitioners(
-        q=filters.q,
-        specialty=filters.specialty,
-        near=_parse_near(filters.near),
-        radius_km=filters.radius_km,
-        page=filters.page,
+    near = _parse_near(filters.near)
+    found = search(
+        SearchQuery(
+            q=filters.q,
+            place=filters.place,
+            near=near,
+            radius_km=filters.radius_km,
+            video=filters.video,
+            language=filters.language,
+            new_patients=filters.new_patients,
+            fee_sector=filters.fee_sector,
+            available_within_days=filters.available_within_days,
+            sort=filters.sort or ("distance" if near else "relevance"),
+            page=filters.page,
+            page_size=PAGE_SIZE,
+            specialty=filters.specialty,
+        )
     )
     agendas = list_agendas_for_practitioners(
-        practitioner_ids=[p.pk for p in page.items]
+        practitioner_ids=[hit.entry.practitioner_id for hit in found.items]
+    )
+    shown = next_slots(
+        agenda_ids=[hit.entry.agenda_id for hit in found.items],
+        new_patient=True,
+        channel=VisitMotive.Channel.VIDEO if filters.video else None,
     )
     items = []
-    for practitioner in page.items:
-        role = practitioner.active_roles[0] if practitioner.active_roles else None
+    for hit in found.items:
+        entry = hit.entry
+        practitioner, location = entry.practitioner, entry.location
         items.append(
             {
                 "id": practitioner.pk,
                 "name": practitioner.display_name,
-                "specialty": practitioner.specialty.name,
-                "practice": {"id": role.practice_id, "name": role.practice.name}
-                if role
-                else None,
+                "specialty": entry.specialty.name,
+                "practice": {"id": entry.practice_id, "name": entry.practice.name},
                 "location": {
-                    "address": role.location.address,
-                    "city": role.location.city,
-                    "lat": role.location.latitude,
-                    "lon": role.location.longitude,
-                }
-                if role
-                else None,
+                    "address": location.address,
+                    "city": location.city,
+                    "lat": location.latitude,
+                    "lon": location.longitude,
+                },
                 "agendas": [
                     {
                         "id": agenda.pk,
@@ -127,9 +202,27 @@ def list_practitioners(request: HttpRequest, filters: Query[SearchIn]) -> dict:
                     }
                     for agenda in agendas[practitioner.pk]
                 ],
-                "distance_km": round(page.distances_km[practitioner.pk], 2)
-                if practitioner.pk in page.distances_km
-                else None,
+                "distance_km": None
+                if hit.distance_km is None
+                else round(hit.distance_km, 2),
+                "languages": entry.languages,
+                "fee_sector": entry.fee_sector,
+                "fees": practitioner.fees,
+                "video": entry.has_video,
+                "new_patients": entry.accepts_new_patients,
+                "next_slots": _next_slots(shown.get(entry.agenda_id), entry.agenda_id),
             }
         )
-    return {"count": page.count, "items": items}
+    return {"count": found.count, "items": items}
+
+
+def _next_slots(shown, agenda_id: int) -> dict | None:
+    if shown is None or shown.motive is None:
+        return None
+    zone = shown.motive.agenda.zone
+    return {
+        "agenda": agenda_id,
+        "motive": shown.motive.pk,
+        "motive_name": shown.motive.name,
+        "slots": [slot.astimezone(zone).isoformat() for slot in shown.slots],
+    }

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from faker import Faker
 
+from carnet.directory.demo.details import access, fees, presentation
 from carnet.directory.demo.hours import Hours, weekly_hours
 from carnet.directory.demo.places import (
     COUNTRIES,
@@ -323,6 +324,9 @@ class PractitionerDraft:
     languages: tuple[str, ...]
     hours: tuple[Hours, ...]
     motives: tuple[MotiveDraft, ...]
+    fee_sector: str = ""
+    fees: str = ""
+    bio: str = ""
 
     @property
     def display_name(self) -> str:
@@ -371,13 +375,30 @@ def describe_practitioner(identity: Identity) -> PractitionerDraft:
         country=country.code,
         profile=identity.specialty.hours,
     )
+    title = _title(identity, person, rng)
+    # Own random streams: adding them changed none of the draws above.
+    charged = fees(identity.specialty, country.code, _rng("fees", identity.index))
+    display_name = " ".join(
+        part for part in (title, person.first_name, person.last_name) if part
+    )
     return PractitionerDraft(
         identity=identity,
-        title=_title(identity, person, rng),
+        title=title,
         person=person,
         languages=tuple(languages),
         hours=tuple(hours),
         motives=_motives(identity, rng),
+        fee_sector=charged.sector,
+        fees=charged.text,
+        bio=presentation(
+            specialty=identity.specialty,
+            country=country.code,
+            female=person.female,
+            display_name=display_name,
+            city=identity.practice.city.name,
+            languages=tuple(languages),
+            rng=_rng("bio", identity.index),
+        ),
     )
 
 
@@ -394,6 +415,8 @@ class PracticeDraft:
     country: str
     latitude: float
     longitude: float
+    practical_info: str = ""
+    step_free: bool = False
 
 
 def _french_of(place: str) -> str:
@@ -450,6 +473,12 @@ def describe_practice(
         )
     else:
         name = f"{noun} {rng.choice(_LANDMARKS[language])}"
+    reach = access(
+        language=language,
+        city=core.city.name,
+        contact=name[:60],
+        rng=_rng("access", core.leader),
+    )
     return PracticeDraft(
         leader=core.leader,
         name=name[:200],
@@ -460,6 +489,8 @@ def describe_practice(
         country=country.code,
         latitude=latitude,
         longitude=longitude,
+        practical_info=reach.text,
+        step_free=reach.step_free,
     )
 
 

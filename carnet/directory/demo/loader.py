@@ -44,14 +44,16 @@ from carnet.directory.demo.generator import (
     patient_profile,
     plan_calendar,
 )
-from carnet.directory.demo.specialties import SPECIALTIES
+from carnet.directory.demo.specialties import KEYWORDS, SPECIALTIES
 from carnet.directory.models import (
     Location,
     Practice,
     Practitioner,
     PractitionerRole,
+    SearchEntry,
     Specialty,
 )
+from carnet.directory.services import reindex_agendas
 from carnet.scheduling.models import Absence, Agenda, OpeningRule, VisitMotive
 
 DEFAULT_BATCH_SIZE = 2000
@@ -89,6 +91,7 @@ COUNTED = (
     ("users", User),
     ("patients", Patient),
     ("appointments", Appointment),
+    ("search entries", SearchEntry),
 )
 
 
@@ -150,7 +153,7 @@ def seed_demo(
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    specialties = _ensure_specialties(result.created)
+    specialties, keywords_changed = _ensure_specialties(result.created)
     _ensure_patient_pool(
         patient_pool_size(practitioners), now.date(), batch_size, result.created
     )
@@ -160,13 +163,24 @@ def seed_demo(
         reset_queries()  # with DEBUG on, the query log would keep every INSERT
         if on_progress is not None:
             on_progress(stop - first)
+    # New agendas, and those of a data set seeded before the search index
+    # existed; everything when the specialties' keywords have just changed.
+    if keywords_changed:
+        result.created["search entries"] += reindex_agendas()
+    else:
+        result.created["search entries"] += reindex_agendas(
+            agenda_ids=Agenda.objects.filter(
+                is_active=True, search_entry__isnull=True
+            ).values_list("pk", flat=True)
+        )
     _ensure_demo_accounts(now, result)
     result.totals = {label: model.objects.count() for label, model in COUNTED}
     return result
 
 
-def _ensure_specialties(created: Counter[str]) -> dict[str, int]:
-    existing = set(Specialty.objects.values_list("code", flat=True))
+def _ensure_specialties(created: Counter[str]) -> tuple[dict[str, int], bool]:
+    """Specialty ids by code, creating the missing ones; and whether keywords changed."""
+    existing = dict(Specialty.objects.values_list("code", "keywords"))
     missing = [
         Specialty(
             code=spec.code,
@@ -174,13 +188,20 @@ def _ensure_specialties(created: Counter[str]) -> dict[str, int]:
             name_fr=spec.fr,
             name_de=spec.de,
             name_it=spec.it,
+            keywords=KEYWORDS.get(spec.code, ""),
         )
         for spec in SPECIALTIES
         if spec.code not in existing
     ]
     Specialty.objects.bulk_create(missing)
     created["specialties"] += len(missing)
-    return dict(Specialty.objects.values_list("code", "pk"))
+    # Keywords came after the first data sets: fill them in where still empty.
+    changed = False
+    for code, keywords in existing.items():
+        if not keywords and KEYWORDS.get(code):
+            Specialty.objects.filter(code=code).update(keywords=KEYWORDS[code])
+            changed = True
+    return dict(Specialty.objects.values_list("code", "pk")), changed
 
 
 def _ensure_patient_pool(
@@ -342,6 +363,9 @@ def _seed_practitioners(
                     identifier=draft.identity.identifier,
                     specialty_id=specialties[draft.identity.specialty.code],
                     languages=list(draft.languages),
+                    fee_sector=draft.fee_sector,
+                    fees=draft.fees,
+                    bio=draft.bio,
                 )
                 for draft in drafts.values()
             ],
@@ -430,6 +454,8 @@ def _create_sites(
                 country=p.country,
                 latitude=p.latitude,
                 longitude=p.longitude,
+                practical_info=p.practical_info,
+                step_free=p.step_free,
             )
             for p, practice in zip(new, practices, strict=True)
         ],

@@ -1273,3 +1273,101 @@ SPECIALTIES: tuple[SpecialtySpec, ...] = (
 SPECIALTIES_BY_CODE: dict[str, SpecialtySpec] = {
     spec.code: spec for spec in SPECIALTIES
 }
+
+# What patients type for each specialty besides its names: the practitioner's
+# title in each language, common synonyms and abbreviations (search keywords).
+KEYWORDS: dict[str, str] = {
+    "general-practice": (
+        "médecin généraliste, médecin traitant, médecin de famille, généraliste, "
+        "Hausarzt, Hausärztin, Allgemeinarzt, Allgemeinärztin, "
+        "medico di base, medico di famiglia, medico generico, GP, family doctor"
+    ),
+    "paediatrics": (
+        "pédiatre, médecin pour enfants, Kinderarzt, Kinderärztin, pediatra, "
+        "paediatrician, pediatrician"
+    ),
+    "dentistry": (
+        "dentiste, chirurgien-dentiste, Zahnarzt, Zahnärztin, dentista, dentist"
+    ),
+    "ophthalmology": (
+        "ophtalmologue, ophtalmo, ophthalmologue, oculiste, Augenarzt, Augenärztin, "
+        "oculista, oftalmologo, ophthalmologist, eye doctor"
+    ),
+    "dermatology": (
+        "dermatologue, dermato, Hautarzt, Hautärztin, dermatologo, dermatologist, "
+        "skin doctor"
+    ),
+    "psychiatry": "psychiatre, Psychiater, Psychiaterin, psichiatra, psychiatrist",
+    "physiotherapy": (
+        "kinésithérapeute, kiné, masseur-kinésithérapeute, Physiotherapeut, "
+        "Krankengymnastik, fisioterapista, physiotherapist, physical therapist"
+    ),
+    "vaccination-centre": (
+        "vaccin, vaccination, centre de vaccination, Impfung, Impfstelle, "
+        "vaccino, vaccinazione, vaccine"
+    ),
+    "gynaecology": (
+        "gynécologue, gynéco, Frauenarzt, Frauenärztin, Gynäkologe, ginecologo, "
+        "gynaecologist, gynecologist"
+    ),
+    "cardiology": ("cardiologue, Kardiologe, Kardiologin, cardiologo, cardiologist"),
+    "ent": (
+        "ORL, oto-rhino, otorhinolaryngologiste, HNO-Arzt, HNO-Ärztin, "
+        "otorino, otorinolaringoiatra, ENT doctor"
+    ),
+    "radiology": (
+        "radiologue, radio, échographie, IRM, scanner, Radiologe, MRT, Röntgen, "
+        "radiologo, ecografia, risonanza, radiologist, MRI, X-ray"
+    ),
+    "midwifery": "sage-femme, maïeuticien, Hebamme, ostetrica, midwife",
+    "osteopathy": "ostéopathe, ostéo, Osteopath, osteopata, osteopath",
+    "speech-therapy": (
+        "orthophoniste, Logopäde, Logopädin, logopedista, speech therapist"
+    ),
+    "psychology": (
+        "psychologue, psychothérapeute, Psychologe, Psychologin, Psychotherapeut, "
+        "psicologo, psicoterapeuta, psychologist, therapist"
+    ),
+    "rheumatology": "rhumatologue, Rheumatologe, reumatologo, rheumatologist",
+    "gastroenterology": (
+        "gastro-entérologue, gastro, hépato-gastro-entérologue, Gastroenterologe, "
+        "gastroenterologo, gastroenterologist"
+    ),
+    "neurology": "neurologue, Neurologe, Neurologin, neurologo, neurologist",
+    "endocrinology": (
+        "endocrinologue, diabétologue, Endokrinologe, Diabetologe, endocrinologo, "
+        "diabetologo, endocrinologist"
+    ),
+    "urology": "urologue, Urologe, urologo, urologist",
+    "pulmonology": ("pneumologue, Lungenarzt, Pneumologe, pneumologo, pulmonologist"),
+    "orthopaedics": (
+        "chirurgien orthopédiste, orthopédiste, Orthopäde, Unfallchirurg, "
+        "ortopedico, orthopaedic surgeon, orthopedist"
+    ),
+    "allergology": "allergologue, Allergologe, allergologo, allergist",
+    "podiatry": (
+        "pédicure, podologue, pédicure-podologue, Podologe, Fußpflege, podologo, "
+        "podiatrist, chiropodist"
+    ),
+    "dietetics": (
+        "diététicien, diététicienne, nutritionniste, Ernährungsberater, "
+        "dietista, nutrizionista, dietitian, nutritionist"
+    ),
+    "nephrology": "néphrologue, Nephrologe, nefrologo, nephrologist",
+    "oncology": (
+        "oncologue, cancérologue, cancer, Onkologe, Krebs, oncologo, tumore, oncologist"
+    ),
+    "geriatrics": "gériatre, Geriater, geriatra, geriatrician",
+    "sports-medicine": (
+        "médecin du sport, Sportarzt, Sportmediziner, medico sportivo, sports doctor"
+    ),
+    "orthodontics": ("orthodontiste, Kieferorthopäde, ortodontista, orthodontist"),
+    "nursing": (
+        "infirmier, infirmière, IDE, soins à domicile, Krankenpfleger, Pflegedienst, "
+        "infermiere, infermiera, nurse"
+    ),
+    "vascular-medicine": (
+        "angiologue, médecin vasculaire, phlébologue, Angiologe, Gefäßarzt, "
+        "angiologo, flebologo, angiologist"
+    ),
+}

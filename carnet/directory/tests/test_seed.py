@@ -1,4 +1,4 @@
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from itertools import pairwise
@@ -14,7 +14,14 @@ from carnet.accounts.models import Patient, User
 from carnet.booking.models import Appointment
 from carnet.directory.demo.generator import describe_practitioner, identify
 from carnet.directory.demo.loader import COUNTED, DEMO_ACCOUNTS, PRACTITIONER_ACCOUNT
-from carnet.directory.models import Practitioner, PractitionerRole, Specialty
+from carnet.directory.models import (
+    Location,
+    Practitioner,
+    PractitionerRole,
+    SearchEntry,
+    Specialty,
+)
+from carnet.directory.search import SearchQuery, search
 from carnet.scheduling.availability import Window, window_edges
 from carnet.scheduling.models import Absence, Agenda, OpeningRule
 
@@ -274,3 +281,44 @@ def test_an_out_of_range_size_is_refused_and_nothing_is_written(practitioners):
         seed(practitioners)
 
     assert not any(counts().values())
+
+
+SECTORS = {
+    "FR": {"fr_1", "fr_2", "fr_nc"},
+    "DE": {"de_gkv", "de_private"},
+    "IT": {"it_ssn", "it_private"},
+}
+
+
+def test_practitioners_get_fees_of_their_country_and_places_practical_information():
+    seed(20)
+
+    for practitioner in Practitioner.objects.all():
+        country = practitioner.agendas.get().location.country
+        assert practitioner.fee_sector in SECTORS[country]
+        assert practitioner.fees
+    for location in Location.objects.all():
+        assert len(location.practical_info.splitlines()) >= 3
+
+
+def test_seeding_indexes_every_agenda_for_search():
+    seed(20)
+
+    assert SearchEntry.objects.count() == Agenda.objects.count() == 20
+    gp = Practitioner.objects.get(account__email=PRACTITIONER_ACCOUNT.email)
+    found = search(SearchQuery(q="generaliste", place="Paris", page_size=100))
+    assert gp.pk in {hit.entry.practitioner_id for hit in found.items}
+
+
+def test_fee_sectors_follow_each_countrys_system():
+    sectors = {"FR": Counter(), "DE": Counter(), "IT": Counter()}
+    for index in range(3000):
+        identity = identify(index)
+        sector = describe_practitioner(identity).fee_sector
+        sectors[identity.country.code][sector] += 1
+
+    for country, counts in sectors.items():
+        assert set(counts) == SECTORS[country], country
+    fr, de = sectors["FR"], sectors["DE"]
+    assert fr["fr_1"] > fr["fr_2"] > fr["fr_nc"]
+    assert de["de_gkv"] > 5 * de["de_private"]
