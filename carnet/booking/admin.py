@@ -1,8 +1,22 @@
 from django.contrib import admin
+from django.db import transaction
 
 from carnet.accounts.selectors import patient_audit_ref
 from carnet.audit.services import record_event
-from carnet.booking.models import Appointment
+from carnet.booking.models import Appointment, NextAvailability, SlotHold
+from carnet.booking.nextslots import refresh_agenda
+from carnet.scheduling.selectors import lock_agenda
+
+
+def _lock_agendas(agenda_ids) -> None:
+    for agenda_id in sorted(agenda_ids):
+        lock_agenda(agenda_id=agenda_id)
+
+
+def _refresh_agendas(agenda_ids) -> None:
+    with transaction.atomic():
+        for agenda_id in sorted(agenda_ids):
+            refresh_agenda(agenda_id=agenda_id)
 
 
 @admin.register(Appointment)
@@ -19,6 +33,33 @@ class AppointmentAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     raw_id_fields = ["agenda", "patient", "motive", "booked_by"]
     readonly_fields = ["idempotency_key", "cancelled_at"]
+
+    # Edits here bypass the booking services: the agendas' next-availability
+    # index is refreshed explicitly (STYLE: no model signals).
+    def save_model(self, request, obj, form, change):
+        previous = (
+            Appointment.objects.filter(pk=obj.pk)
+            .values_list("agenda_id", flat=True)
+            .first()
+            if change
+            else None
+        )
+        agenda_ids = sorted({obj.agenda_id, previous} - {None})
+        _lock_agendas(agenda_ids)  # before the row, as the booking services do
+        super().save_model(request, obj, form, change)
+        _refresh_agendas(agenda_ids)
+
+    def delete_model(self, request, obj):
+        _lock_agendas([obj.agenda_id])
+        super().delete_model(request, obj)
+        _refresh_agendas([obj.agenda_id])
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        agenda_ids = sorted(set(queryset.values_list("agenda_id", flat=True)))
+        _lock_agendas(agenda_ids)
+        super().delete_queryset(request, queryset)
+        _refresh_agendas(agenda_ids)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Opening an appointment in the admin is a staff read of its patient's data.
@@ -40,3 +81,33 @@ class AppointmentAdmin(admin.ModelAdmin):
                 purpose="administration",
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Derived rows, written only by the booking services: shown, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlotHold)
+class SlotHoldAdmin(ReadOnlyAdmin):
+    # `holder` is a session token: never displayed.
+    list_display = ["starts_at", "agenda", "motive", "expires_at"]
+    fields = ["agenda", "motive", "starts_at", "ends_at", "expires_at", "created_at"]
+    date_hierarchy = "starts_at"
+    raw_id_fields = ["agenda", "motive"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Releasing goes through release_hold (it refreshes the index).
+        return False
+
+
+@admin.register(NextAvailability)
+class NextAvailabilityAdmin(ReadOnlyAdmin):
+    list_display = ["motive", "agenda", "first_slot_at", "exhausted", "computed_at"]
+    list_filter = ["exhausted"]
+    raw_id_fields = ["agenda", "motive"]

@@ -132,3 +132,22 @@ class BreakGlassRequired(DomainError):
         "This patient has no appointment at your practice. State why you need to open "
         "their file; the access will be recorded and flagged."
     )
+
+
+class HoldNotFound(DomainError):
+    """No hold with this id for this visitor (missing or someone else's)."""
+
+    code = "hold_not_found"
+    kind = "not_found"
+    message = _("This time is no longer reserved for you. Please choose a time again.")
+
+
+class HoldExpired(DomainError):
+    """The hold ran out: the slot may have been taken since."""
+
+    code = "hold_expired"
+    kind = "conflict"
+    message = _(
+        "The time we kept for you was released after {minutes} minutes. "
+        "Please choose a time again."
+    )

@@ -1,13 +1,16 @@
-"""Reads on booking: free slots, a user's appointments."""
+"""Reads on booking: free slots, holds, a user's appointments."""
 
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from carnet.accounts.models import User
 from carnet.accounts.selectors import list_patients_for_user
-from carnet.booking.errors import AppointmentNotFound
-from carnet.booking.models import Appointment
+from carnet.booking.errors import AppointmentNotFound, HoldExpired, HoldNotFound
+from carnet.booking.models import Appointment, SlotHold
 from carnet.scheduling import availability
 from carnet.scheduling.availability import Interval
 from carnet.scheduling.models import VisitMotive
@@ -20,19 +23,43 @@ from carnet.scheduling.selectors import (
 MAX_DAYS = 62
 
 
+def hold_minutes() -> int:
+    """How long a hold keeps its slot (settings.CARNET_HOLD_MINUTES, default 10)."""
+    return int(getattr(settings, "CARNET_HOLD_MINUTES", 10))
+
+
 def list_busy(
-    *, agenda_id: int, start: datetime, end: datetime, exclude_id: int | None = None
+    *,
+    agenda_id: int,
+    start: datetime,
+    end: datetime,
+    exclude_id: int | None = None,
+    now: datetime | None = None,
+    holder: str = "",
 ) -> list[Interval]:
-    """Absences and active appointments of an agenda that meet [start, end)."""
+    """Absences, active appointments and live holds of an agenda that meet [start, end).
+
+    Holds live at `now` (default: the current time) count, except `holder`'s
+    own; `exclude_id` leaves out one appointment (the one being moved).
+    """
+    now = timezone.now() if now is None else now
     appointments = (
         Appointment.objects.active().filter(agenda_id=agenda_id).overlapping(start, end)
     )
     if exclude_id is not None:
         appointments = appointments.exclude(pk=exclude_id)
+    holds = SlotHold.objects.live(now).filter(
+        agenda_id=agenda_id, starts_at__lt=end, ends_at__gt=start
+    )
+    if holder:
+        holds = holds.exclude(holder=holder)
     busy = list_absences(agenda_id=agenda_id, start=start, end=end)
     busy.extend(
         Interval(start=s, end=e)
         for s, e in appointments.values_list("starts_at", "ends_at")
+    )
+    busy.extend(
+        Interval(start=s, end=e) for s, e in holds.values_list("starts_at", "ends_at")
     )
     return busy
 
@@ -57,8 +84,13 @@ def list_free_slots(
     days: int,
     now: datetime,
     exclude_id: int | None = None,
+    holder: str = "",
 ) -> list[datetime]:
-    """Free start instants (UTC) of `motive` on `days` local days from `first_day`."""
+    """Free start instants (UTC) of `motive` on `days` local days from `first_day`.
+
+    Everyone's live holds are busy time, except `holder`'s own (so a visitor
+    still sees the slot they hold).
+    """
     days = max(1, min(days, MAX_DAYS))
     schedule = get_motive_schedule(motive=motive)
     # Nothing is bookable before now or past the horizon: clamp the range to
@@ -73,7 +105,12 @@ def list_free_slots(
         return []
     start, end = _day_bounds(schedule, first_day, last_day)
     busy = list_busy(
-        agenda_id=motive.agenda_id, start=start, end=end, exclude_id=exclude_id
+        agenda_id=motive.agenda_id,
+        start=start,
+        end=end,
+        exclude_id=exclude_id,
+        now=now,
+        holder=holder,
     )
     return availability.free_slots(
         windows=schedule.windows,
@@ -89,14 +126,21 @@ def list_free_slots(
 
 
 def list_nearest_free_slots(
-    *, motive: VisitMotive, around: datetime, now: datetime, limit: int = 5
+    *,
+    motive: VisitMotive,
+    around: datetime,
+    now: datetime,
+    limit: int = 5,
+    holder: str = "",
 ) -> list[datetime]:
     """Up to `limit` free slots of `motive`, nearest to `around` first."""
     zone = motive.agenda.zone
     first_day = max(
         around.astimezone(zone).date() - timedelta(days=2), now.astimezone(zone).date()
     )
-    slots = list_free_slots(motive=motive, first_day=first_day, days=10, now=now)
+    slots = list_free_slots(
+        motive=motive, first_day=first_day, days=10, now=now, holder=holder
+    )
     slots.sort(key=lambda slot: (abs(slot - around), slot))
     return sorted(slots[:limit])
 
@@ -118,3 +162,41 @@ def get_appointment_for_user(*, user: User, appointment_id: int) -> Appointment:
     if appointment is None:
         raise AppointmentNotFound()
     return appointment
+
+
+def get_lapsed_hold(*, hold_id: UUID, holder: str) -> SlotHold:
+    """The visitor's hold `hold_id`, live or expired (what they had chosen).
+
+    Expired holds are kept for a while (carnet.booking.nextslots.HOLD_GRACE), so
+    the funnel can offer to take the same time again. Raises HoldNotFound when
+    there is no such hold for `holder` (missing or someone else's alike).
+    """
+    try:
+        hold_id = hold_id if isinstance(hold_id, UUID) else UUID(str(hold_id))
+    except ValueError:
+        raise HoldNotFound() from None
+    hold = (
+        SlotHold.objects.select_related("agenda", "motive")
+        .filter(pk=hold_id, holder=holder)
+        .first()
+        if holder
+        else None
+    )
+    if hold is None:
+        raise HoldNotFound()
+    return hold
+
+
+def get_live_hold(
+    *, hold_id: UUID, holder: str, now: datetime | None = None
+) -> SlotHold:
+    """The visitor's hold `hold_id`, still keeping its slot.
+
+    Raises HoldNotFound when there is no such hold for `holder` (missing or
+    someone else's: the same answer), HoldExpired when it ran out.
+    """
+    now = timezone.now() if now is None else now
+    hold = get_lapsed_hold(hold_id=hold_id, holder=holder)
+    if hold.expires_at <= now:
+        raise HoldExpired(minutes=hold_minutes())
+    return hold

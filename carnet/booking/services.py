@@ -1,6 +1,12 @@
-"""Writes on booking: book, cancel, reschedule. The only way appointments change."""
+"""Writes on booking: book, cancel, reschedule, hold. The only way appointments change.
+
+Every write takes the agenda's row lock first and, before it returns, rewrites
+the agenda's next-availability index in the same transaction
+(carnet.booking.nextslots.refresh_agenda).
+"""
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,11 +28,16 @@ from carnet.booking.errors import (
     SlotUnavailable,
 )
 from carnet.booking.models import (
+    HOLDER_CONSTRAINT,
+    HOLDER_MAX_LENGTH,
     IDEMPOTENCY_CONSTRAINT,
     NO_OVERLAP_CONSTRAINT,
     Appointment,
+    SlotHold,
 )
+from carnet.booking.nextslots import refresh_agenda
 from carnet.booking.selectors import (
+    hold_minutes,
     list_appointments_for_user,
     list_busy,
     list_nearest_free_slots,
@@ -50,7 +61,11 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def _slot_error(
-    problem: SlotProblem, motive: VisitMotive, starts_at: datetime, now: datetime
+    problem: SlotProblem,
+    motive: VisitMotive,
+    starts_at: datetime,
+    now: datetime,
+    holder: str = "",
 ) -> DomainError:
     if problem is SlotProblem.PAST:
         return SlotInPast()
@@ -60,14 +75,16 @@ def _slot_error(
         return SlotTooFar(days=motive.horizon_days)
     if problem is SlotProblem.OUTSIDE_HOURS:
         return SlotOutsideHours()
-    return _unavailable(motive, starts_at, now)
+    return _unavailable(motive, starts_at, now, holder)
 
 
 def _unavailable(
-    motive: VisitMotive, starts_at: datetime, now: datetime
+    motive: VisitMotive, starts_at: datetime, now: datetime, holder: str = ""
 ) -> SlotUnavailable:
     zone = motive.agenda.zone
-    nearest = list_nearest_free_slots(motive=motive, around=starts_at, now=now)
+    nearest = list_nearest_free_slots(
+        motive=motive, around=starts_at, now=now, holder=holder
+    )
     return SlotUnavailable(
         alternatives=[slot.astimezone(zone).isoformat() for slot in nearest]
     )
@@ -79,11 +96,13 @@ def _check_slot(
     starts_at: datetime,
     now: datetime,
     exclude_id: int | None = None,
+    holder: str = "",
 ) -> None:
     """Raise the translated reason why `starts_at` cannot be booked for `motive`.
 
     Time rules (past, notice, horizon, opening hours) are checked before any
     busy interval is loaded, so absurd dates never reach date arithmetic.
+    Everyone's live holds are busy, except `holder`'s own.
     """
     schedule = get_motive_schedule(motive=motive)
     rules = {
@@ -102,10 +121,12 @@ def _check_slot(
         start=starts_at - timedelta(days=1),
         end=starts_at + motive.duration + timedelta(days=1),
         exclude_id=exclude_id,
+        now=now,
+        holder=holder,
     )
     problem = availability.check_slot(start=starts_at, busy=busy, **rules)
     if problem is not None:
-        raise _slot_error(problem, motive, starts_at, now)
+        raise _slot_error(problem, motive, starts_at, now, holder)
 
 
 def _is_known_patient(*, patient: Patient, motive: VisitMotive, now: datetime) -> bool:
@@ -156,16 +177,23 @@ def book_appointment(
     actor: str = Actor.PATIENT,
     reason: str = "",
     idempotency_key: str | None = None,
+    hold_id: UUID | None = None,
+    holder: str = "",
 ) -> Appointment:
     """Book `motive_id` on `agenda_id` at `starts_at` for `patient`.
 
     Raises a DomainError naming the rule that refuses it; SlotUnavailable
-    (with the nearest alternatives) when the slot is taken, including when a
-    concurrent booking wins the race. Takes the agenda's row lock first, so
-    bookings of one agenda queue up; the database constraint stays the judge
-    on PostgreSQL, the IMMEDIATE transaction on SQLite. With an idempotency key,
-    repeating the same request returns the first appointment instead of
-    booking again.
+    (with the nearest alternatives) when the slot is taken or held by someone
+    else, including when a concurrent booking wins the race. Takes the agenda's
+    row lock first, so bookings of one agenda queue up; the database constraint
+    stays the judge on PostgreSQL, the IMMEDIATE transaction on SQLite. With an
+    idempotency key, repeating the same request returns the first appointment
+    instead of booking again.
+
+    `holder`'s own holds are not busy for this booking, and their hold on this
+    agenda (`hold_id`) is consumed. A hold that expired or vanished is no
+    error: the slot is booked if it is still free, refused with alternatives
+    otherwise.
     """
     now = timezone.now()
     starts_at = _as_utc(starts_at)
@@ -185,7 +213,7 @@ def book_appointment(
         patient=patient, motive=motive, now=now
     ):
         raise MotiveClosedToNewPatients()
-    _check_slot(motive=motive, starts_at=starts_at, now=now)
+    _check_slot(motive=motive, starts_at=starts_at, now=now, holder=holder)
     appointment = Appointment(
         agenda=motive.agenda,
         motive=motive,
@@ -206,25 +234,34 @@ def book_appointment(
             if earlier is not None:
                 return earlier
         if _constraint_name(exc) in (NO_OVERLAP_CONSTRAINT, IDEMPOTENCY_CONSTRAINT):
-            raise _unavailable(motive, starts_at, now) from exc
+            raise _unavailable(motive, starts_at, now, holder) from exc
         raise
+    _consume_holds(agenda_id=agenda_id, hold_id=hold_id, holder=holder)
+    refresh_agenda(agenda_id=agenda_id, now=now)
     return appointment
 
 
+def _consume_holds(*, agenda_id: int, hold_id: UUID | None, holder: str) -> None:
+    """Delete the holder's hold on this agenda once their booking or move is made."""
+    if not holder:
+        return
+    # A holder has one hold at most: `hold_id`, when given, is that one.
+    SlotHold.objects.filter(holder=holder, agenda_id=agenda_id).delete()
+
+
 def _lock_for_change(
-    *, user: User, appointment_id: int, now: datetime, actor: str, move: bool = False
+    *, user: User, appointment_id: int, now: datetime, actor: str
 ) -> Appointment:
     """Lock one of the user's appointments and check it may still change.
 
-    For a move, the agenda's row lock is taken first (as a booking does), so
-    that moves and bookings on one agenda queue up instead of deadlocking.
+    The agenda's row lock is taken first (as a booking does), so that moves,
+    cancellations and bookings on one agenda queue up instead of deadlocking.
     """
     visible = list_appointments_for_user(user=user).filter(pk=appointment_id)
-    if move:
-        agenda_id = visible.values_list("agenda_id", flat=True).first()
-        if agenda_id is None:
-            raise AppointmentNotFound()
-        lock_agenda(agenda_id=agenda_id)
+    agenda_id = visible.values_list("agenda_id", flat=True).first()
+    if agenda_id is None:
+        raise AppointmentNotFound()
+    lock_agenda(agenda_id=agenda_id)
     appointment = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("motive", "agenda")
@@ -249,8 +286,9 @@ def cancel_appointment(
 ) -> Appointment:
     """Cancel one of the user's appointments, within the motive's cut-off.
 
-    Takes a row lock on the appointment. Raises AppointmentNotFound,
-    AppointmentNotActive, AppointmentInPast or CancellationTooLate.
+    Takes the agenda's row lock, then the appointment's. Raises
+    AppointmentNotFound, AppointmentNotActive, AppointmentInPast or
+    CancellationTooLate.
     """
     now = timezone.now()
     appointment = _lock_for_change(
@@ -269,26 +307,41 @@ def cancel_appointment(
             "updated_at",
         ]
     )
+    refresh_agenda(agenda_id=appointment.agenda_id, now=now)
     return appointment
 
 
 @transaction.atomic
 def reschedule_appointment(
-    *, user: User, appointment_id: int, starts_at: datetime, actor: str = Actor.PATIENT
+    *,
+    user: User,
+    appointment_id: int,
+    starts_at: datetime,
+    actor: str = Actor.PATIENT,
+    hold_id: UUID | None = None,
+    holder: str = "",
 ) -> Appointment:
     """Move one of the user's appointments to `starts_at`, same motive.
 
     The new time must be bookable (same rules as booking, the appointment's
-    own time not counted as busy) and the old one still before the cut-off.
-    Takes the agenda's row lock, then the appointment's.
+    own time not counted as busy, other people's live holds counted) and the
+    old one still before the cut-off. `holder`'s own hold is not busy and is
+    consumed, as in book_appointment. Takes the agenda's row lock, then the
+    appointment's.
     """
     now = timezone.now()
     starts_at = _as_utc(starts_at)
     appointment = _lock_for_change(
-        user=user, appointment_id=appointment_id, now=now, actor=actor, move=True
+        user=user, appointment_id=appointment_id, now=now, actor=actor
     )
     motive = appointment.motive
-    _check_slot(motive=motive, starts_at=starts_at, now=now, exclude_id=appointment.pk)
+    _check_slot(
+        motive=motive,
+        starts_at=starts_at,
+        now=now,
+        exclude_id=appointment.pk,
+        holder=holder,
+    )
     appointment.starts_at = starts_at
     appointment.ends_at = starts_at + motive.duration
     try:
@@ -296,6 +349,82 @@ def reschedule_appointment(
             appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
     except IntegrityError as exc:
         if _constraint_name(exc) == NO_OVERLAP_CONSTRAINT:
+            raise _unavailable(motive, starts_at, now, holder) from exc
+        raise
+    _consume_holds(agenda_id=appointment.agenda_id, hold_id=hold_id, holder=holder)
+    refresh_agenda(agenda_id=appointment.agenda_id, now=now)
+    return appointment
+
+
+@transaction.atomic
+def hold_slot(
+    *, agenda_id: int, motive_id: int, starts_at: datetime, holder: str
+) -> SlotHold:
+    """Keep `starts_at` for `holder` for settings.CARNET_HOLD_MINUTES (default 10).
+
+    Same rules and errors as book_appointment (except the new-patient rule: the
+    visitor may not be known yet): SlotUnavailable with alternatives when the
+    slot is booked or held by someone else. A holder has one live hold at a
+    time: this one replaces their previous hold (which the same holder may
+    re-take). `holder` is an opaque, unguessable token from the visitor's
+    session. Takes the row locks of this agenda and of the previous hold's,
+    in id order.
+    """
+    if not 0 < len(holder) <= HOLDER_MAX_LENGTH:
+        raise ValueError("holder must be a non-empty token of 128 characters at most")
+    now = timezone.now()
+    starts_at = _as_utc(starts_at)
+    previous = set(
+        SlotHold.objects.filter(holder=holder).values_list("agenda_id", flat=True)
+    )
+    for locked_id in sorted({agenda_id, *previous}):
+        lock_agenda(agenda_id=locked_id)
+    motive = get_motive(agenda_id=agenda_id, motive_id=motive_id)
+    _check_slot(motive=motive, starts_at=starts_at, now=now, holder=holder)
+    previous |= set(
+        SlotHold.objects.filter(holder=holder).values_list("agenda_id", flat=True)
+    )
+    SlotHold.objects.filter(holder=holder).delete()
+    hold = SlotHold(
+        agenda_id=agenda_id,
+        motive=motive,
+        starts_at=starts_at,
+        ends_at=starts_at + motive.duration,
+        holder=holder,
+        expires_at=now + timedelta(minutes=hold_minutes()),
+    )
+    try:
+        with transaction.atomic():
+            hold.save(force_insert=True)
+    except IntegrityError as exc:
+        # The same holder holding on another agenda at this very moment.
+        if _constraint_name(exc) == HOLDER_CONSTRAINT:
             raise _unavailable(motive, starts_at, now) from exc
         raise
-    return appointment
+    for changed_id in sorted({agenda_id, *previous}):
+        refresh_agenda(agenda_id=changed_id, now=now)
+    return hold
+
+
+@transaction.atomic
+def release_hold(*, hold_id: UUID, holder: str) -> None:
+    """Give back `holder`'s hold `hold_id` (no-op when it is gone already).
+
+    Takes the agenda's row lock and refreshes its next-availability index.
+    """
+    if not holder:
+        return
+    try:
+        hold_id = hold_id if isinstance(hold_id, UUID) else UUID(str(hold_id))
+    except ValueError:
+        return
+    agenda_id = (
+        SlotHold.objects.filter(pk=hold_id, holder=holder)
+        .values_list("agenda_id", flat=True)
+        .first()
+    )
+    if agenda_id is None:
+        return
+    lock_agenda(agenda_id=agenda_id)
+    if SlotHold.objects.filter(pk=hold_id, holder=holder).delete()[0]:
+        refresh_agenda(agenda_id=agenda_id, now=timezone.now())

@@ -1,6 +1,62 @@
 from django.contrib import admin
+from django.db import transaction
 
+from carnet.booking.nextslots import refresh_agenda
+from carnet.directory.services import reindex_agendas
 from carnet.scheduling.models import Absence, Agenda, OpeningRule, VisitMotive
+
+
+def _agendas_changed(agenda_ids) -> None:
+    """Opening hours, absences or motives changed: rebuild what depends on them.
+
+    Called explicitly by each admin hook (STYLE: no model signals): the search
+    entry (new patients accepted, video offered) and the next-availability
+    index, in the admin's transaction.
+    """
+    ids = sorted({pk for pk in agenda_ids if pk is not None})
+    if not ids:
+        return
+    with transaction.atomic():
+        reindex_agendas(agenda_ids=ids)
+        for agenda_id in ids:
+            refresh_agenda(agenda_id=agenda_id)
+
+
+class RefreshesAgendaAdmin(admin.ModelAdmin):
+    """Refreshes the agenda's indexes after every save or delete in the admin."""
+
+    def save_model(self, request, obj, form, change):
+        # A row moved to another agenda changes the one it left too.
+        form.previous_agenda_id = (
+            self.agenda_id_of(type(obj).objects.filter(pk=obj.pk).first())
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Runs after save_model and after the many-to-many (rule motives) and
+        # inlines are saved: the agenda is complete here.
+        super().save_related(request, form, formsets, change)
+        _agendas_changed(
+            [
+                self.agenda_id_of(form.instance),
+                getattr(form, "previous_agenda_id", None),
+            ]
+        )
+
+    def delete_model(self, request, obj):
+        agenda_id = self.agenda_id_of(obj)
+        super().delete_model(request, obj)
+        _agendas_changed([agenda_id])
+
+    def delete_queryset(self, request, queryset):
+        agenda_ids = [self.agenda_id_of(obj) for obj in queryset]
+        super().delete_queryset(request, queryset)
+        _agendas_changed(agenda_ids)
+
+    def agenda_id_of(self, obj) -> int | None:
+        return obj.agenda_id if obj is not None else None
 
 
 class MotiveInline(admin.TabularInline):
@@ -14,16 +70,26 @@ class OpeningRuleInline(admin.TabularInline):
 
 
 @admin.register(Agenda)
-class AgendaAdmin(admin.ModelAdmin):
+class AgendaAdmin(RefreshesAgendaAdmin):
     list_display = ["__str__", "practice", "time_zone", "is_active"]
     list_filter = ["time_zone", "is_active"]
     search_fields = ["name", "practitioner__last_name", "practice__name"]
     raw_id_fields = ["practice", "practitioner", "location"]
     inlines = [MotiveInline, OpeningRuleInline]
 
+    def agenda_id_of(self, obj) -> int | None:
+        return obj.pk if obj is not None else None
+
+    def delete_model(self, request, obj):
+        # The agenda's index rows and search entry go with it (CASCADE).
+        admin.ModelAdmin.delete_model(self, request, obj)
+
+    def delete_queryset(self, request, queryset):
+        admin.ModelAdmin.delete_queryset(self, request, queryset)
+
 
 @admin.register(VisitMotive)
-class VisitMotiveAdmin(admin.ModelAdmin):
+class VisitMotiveAdmin(RefreshesAgendaAdmin):
     list_display = [
         "name",
         "agenda",
@@ -36,7 +102,7 @@ class VisitMotiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpeningRule)
-class OpeningRuleAdmin(admin.ModelAdmin):
+class OpeningRuleAdmin(RefreshesAgendaAdmin):
     list_display = [
         "agenda",
         "weekday",
@@ -50,6 +116,6 @@ class OpeningRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Absence)
-class AbsenceAdmin(admin.ModelAdmin):
+class AbsenceAdmin(RefreshesAgendaAdmin):
     list_display = ["agenda", "starts_at", "ends_at", "label"]
     raw_id_fields = ["agenda"]
