@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from carnet.api.api import api
+from carnet.core.language import set_language
 from carnet.web.views.search import home
 
 # The admin logs in through allauth: same throttling, same second factor.
@@ -12,6 +13,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("carnet.web.urls")),
     path("accounts/", include("allauth.urls")),
+    # The language switcher: Django's set_language, also saved on the account.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("pro/", include("carnet.booking.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian's Chromium for the browser tests, and the npm packages they inject (axe-core).
+# Debian's Chromium for the browser tests, and the npm packages (axe-core, which they
+# inject; htmx and esbuild, which scripts/build-frontend.sh bundles).
 # Installs chromium (and nodejs/npm) with apt-get when missing and root; otherwise says
 # what to install and exits 3. Prints nothing on stdout.
 set -euo pipefail
@@ -16,6 +17,7 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 3
   fi
 fi
-if [ ! -f frontend/node_modules/axe-core/axe.min.js ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+if [ ! -f frontend/node_modules/axe-core/axe.min.js ] || [ ! -d frontend/node_modules/htmx.org ] \
+  || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
   (cd frontend && npm ci --no-audit --no-fund --ignore-scripts --silent) >&2
 fi

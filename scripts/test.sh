@@ -37,6 +37,17 @@ if [ $browser_status -ne 0 ]; then
   echo "WARNING: no Chromium: the browser tests will be skipped." >&2
 fi
 
+echo "== frontend: the committed bundle is built from frontend/src and the lock file"
+set +e
+scripts/build-frontend.sh --check
+bundle_status=$?
+set -e
+if [ $bundle_status -eq 3 ] && [ "${CI:-}" != "true" ]; then
+  echo "WARNING: no npm: the JavaScript bundle was not checked." >&2
+elif [ $bundle_status -ne 0 ]; then
+  exit 1
+fi
+
 echo "== tests on SQLite"
 CARNET_DATABASE_URL="sqlite:///$PWD/var/test.sqlite3" DATABASE_URL= \
   .venv/bin/pytest --create-db -q "$@"

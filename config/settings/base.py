@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "carnet.core.security.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "carnet.core.language.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -181,4 +182,4 @@ from config.settings.integrations.security import *  # noqa: E402, F403
 from config.settings.integrations.vault import *  # noqa: E402, F403
 
 # Booking funnel: how long a chosen slot stays held for the patient (minutes).
-CARNET_HOLD_MINUTES = 10
+CARNET_HOLD_MINUTES = env.int("CARNET_HOLD_MINUTES", default=10)

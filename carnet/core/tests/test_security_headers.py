@@ -371,6 +371,12 @@ import json
 import django
 from django.conf import settings
 django.setup()
+import tempfile
+from django.core.management import call_command
+from django.test.utils import override_settings
+# Production serves hashed static names from collectstatic's manifest.
+override_settings(STATIC_ROOT=tempfile.mkdtemp()).enable()
+call_command("collectstatic", interactive=False, verbosity=0)
 from django.test import Client
 from django.test.utils import setup_test_environment
 setup_test_environment()
