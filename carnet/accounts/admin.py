@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from carnet.accounts.models import ApiToken, Patient, StaffMembership, User
+from carnet.accounts.models import (
+    ApiToken,
+    NotificationPreferences,
+    Patient,
+    StaffMembership,
+    User,
+)
 from carnet.accounts.selectors import patient_audit_ref
 from carnet.audit.services import record_event
 
@@ -74,3 +80,10 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "practice", "role", "is_active"]
     list_filter = ["role", "is_active"]
     raw_id_fields = ["user", "practice"]
+
+
+@admin.register(NotificationPreferences)
+class NotificationPreferencesAdmin(admin.ModelAdmin):
+    list_display = ["user", "email_reminders", "sms_reminders", "reminder_offsets"]
+    list_filter = ["email_reminders", "sms_reminders"]
+    raw_id_fields = ["user"]

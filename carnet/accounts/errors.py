@@ -1,5 +1,7 @@
 """Refusals raised by the accounts services."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from carnet.core.errors import DomainError
@@ -38,3 +40,95 @@ class NotStaffOfPractice(DomainError):
     code = "practice_not_found"
     kind = "not_found"
     message = _("This practice does not exist or you are not part of its team.")
+
+
+class PatientProfileExists(DomainError):
+    """The account already has its own patient profile."""
+
+    code = "patient_profile_exists"
+    kind = "conflict"
+    message = _("You already have a patient profile.")
+
+
+class PatientNameInvalid(DomainError):
+    """A patient needs a first and a last name, each of at most 150 characters."""
+
+    code = "patient_name_invalid"
+    message = _("Enter a first name and a last name (150 characters at most each).")
+
+
+class BirthDateInvalid(DomainError):
+    """A date of birth in the future, or too long ago to be real."""
+
+    code = "birth_date_invalid"
+    message = _("Enter a date of birth between 1900 and today.")
+
+
+class RelationshipInvalid(DomainError):
+    """A relative must be a child, a parent, a spouse or another relative."""
+
+    code = "relationship_invalid"
+    message = _("Choose how this person is related to you.")
+
+
+class RelativeHasUpcomingAppointments(DomainError):
+    """A relative with appointments still to come cannot be removed."""
+
+    code = "relative_has_upcoming_appointments"
+    kind = "conflict"
+    message = _(
+        "{name} still has upcoming appointments. Cancel them first, then remove "
+        "this person."
+    )
+
+
+class SmsNeedsPhone(DomainError):
+    """SMS reminders need a phone number on the account holder's profile."""
+
+    code = "sms_needs_phone"
+    message = _(
+        "Add a mobile phone number to your profile to receive reminders by SMS."
+    )
+
+
+class ReminderOffsetInvalid(DomainError):
+    """Reminder times must be among the offered ones, at least one when reminders are on."""
+
+    code = "reminder_offset_invalid"
+    message = _("Choose at least one reminder time among those offered.")
+
+
+class AccountDeletionBlocked(DomainError):
+    """Upcoming appointments are past their online cancellation cut-off.
+
+    Deleting the account would leave them booked with nobody to come, or
+    cancel them later than the practice allows: the patient calls the
+    practice first. `appointments` lists them; nothing was changed.
+    """
+
+    code = "account_deletion_blocked"
+    kind = "conflict"
+    message = _(
+        "Some upcoming appointments can no longer be cancelled online. Please call "
+        "the practice to cancel them, then delete your account."
+    )
+
+    def __init__(self, *, appointments: list[Any]) -> None:
+        super().__init__()
+        self.appointments = appointments
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The ids of the appointments inside their cut-off."""
+        return {"appointments": [a.pk for a in self.appointments]}
+
+
+class StaffAccountDeletionRefused(DomainError):
+    """An account that works for a practice is closed by the practice, not from the patient area."""
+
+    code = "staff_account_deletion_refused"
+    kind = "forbidden"
+    message = _(
+        "This account is also used in a practice team. Ask the practice "
+        "administrator to remove you from the team first."
+    )

@@ -230,3 +230,45 @@ class StaffMembership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} @ {self.practice_id}"
+
+
+class ReminderOffset(models.IntegerChoices):
+    """When a reminder may be sent, in hours before the appointment."""
+
+    ONE_WEEK = 168, _("one week before")
+    TWO_DAYS = 48, _("two days before")
+    ONE_DAY = 24, _("the day before")
+    TWO_HOURS = 2, _("two hours before")
+
+
+def default_reminder_offsets() -> list[int]:
+    """The reminder times of a user who never chose: the day before."""
+    return [ReminderOffset.ONE_DAY.value]
+
+
+class NotificationPreferences(BaseModel):
+    """How a user wants to be reminded of their (and their relatives') appointments.
+
+    Read by the notifications context; a user without a row gets the
+    defaults (carnet.accounts.selectors.get_notification_preferences).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    email_reminders = models.BooleanField(_("reminders by e-mail"), default=True)
+    sms_reminders = models.BooleanField(_("reminders by SMS"), default=False)
+    # ReminderOffset values, in hours, sorted from the earliest reminder.
+    reminder_offsets = models.JSONField(
+        _("reminder times (hours before)"), default=default_reminder_offsets
+    )
+
+    class Meta:
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.reminder_offsets}"

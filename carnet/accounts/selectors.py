@@ -1,12 +1,20 @@
-"""Reads on accounts: token lookup, the patients a user may act for."""
+"""Reads on accounts: token lookup, the patients a user may act for, preferences."""
+
+import hashlib
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from carnet.accounts.errors import NoPatientProfile, RelativeNotFound
-from carnet.accounts.models import ApiToken, Patient, User
-from carnet.accounts.services import TOKEN_PREFIX, hash_token
+from carnet.accounts.models import ApiToken, NotificationPreferences, Patient, User
 from carnet.vault.services import blind_index
+
+TOKEN_PREFIX = "crt_"  # noqa: S105 - a public prefix, not a secret
+
+
+def hash_token(raw: str) -> str:
+    """SHA-256 hex digest of a raw bearer token (tokens are high-entropy: no salt needed)."""
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def get_user_for_token(*, raw: str) -> User | None:
@@ -52,6 +60,27 @@ def get_patient_for_user(*, user: User, patient_id: int | None) -> Patient:
     if patient is None:
         raise RelativeNotFound()
     return patient
+
+
+def list_relatives(*, user: User) -> QuerySet[Patient]:
+    """The relatives the user manages (not their own profile), by first name."""
+    return Patient.objects.filter(managed_by__account=user).order_by(
+        "first_name", "last_name", "pk"
+    )
+
+
+def get_relative_for_user(*, user: User, patient_id: int) -> Patient:
+    """One of the relatives the user manages; RelativeNotFound otherwise (their own profile too)."""
+    relative = list_relatives(user=user).filter(pk=patient_id).first()
+    if relative is None:
+        raise RelativeNotFound()
+    return relative
+
+
+def get_notification_preferences(*, user: User) -> NotificationPreferences:
+    """The user's reminder preferences; the defaults (unsaved) when they never chose."""
+    preferences = NotificationPreferences.objects.filter(user=user).first()
+    return preferences or NotificationPreferences(user=user)
 
 
 def find_patients_by_contact(

@@ -1,21 +1,58 @@
-"""Writes on accounts: users, patient profiles, relatives, API tokens."""
+"""Writes on accounts: users, patient profiles, relatives, API tokens, preferences.
 
-import hashlib
+Account export and deletion also use the booking context's selectors and
+services. Booking depends on accounts (its models and selectors import
+ours), so those imports are made inside the functions that need them: at
+module level they would be circular.
+"""
+
 import secrets
-from datetime import date
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from carnet.accounts.models import ApiToken, Patient, User
+from carnet.accounts.errors import (
+    AccountDeletionBlocked,
+    BirthDateInvalid,
+    PatientNameInvalid,
+    PatientProfileExists,
+    RelationshipInvalid,
+    RelativeHasUpcomingAppointments,
+    ReminderOffsetInvalid,
+    SmsNeedsPhone,
+    StaffAccountDeletionRefused,
+)
+from carnet.accounts.models import (
+    ApiToken,
+    NotificationPreferences,
+    Patient,
+    ReminderOffset,
+    StaffMembership,
+    User,
+)
+from carnet.accounts.selectors import (
+    TOKEN_PREFIX,
+    get_notification_preferences,
+    get_own_patient,
+    get_relative_for_user,
+    hash_token,
+    list_patients_for_user,
+    patient_audit_ref,
+)
+from carnet.audit.models import Action, ActorKind, AuditEvent, Purpose
+from carnet.audit.selectors import list_events_for_patient
+from carnet.audit.services import record_event
+from carnet.vault.blind_index import normalise
+from carnet.vault.errors import KeyDestroyed
 from carnet.vault.services import blind_index, destroy_subject
 
-TOKEN_PREFIX = "crt_"  # noqa: S105 - a public prefix, not a secret
-
-
-def hash_token(raw: str) -> str:
-    """SHA-256 hex digest of a raw bearer token (tokens are high-entropy: no salt needed)."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+if TYPE_CHECKING:
+    from carnet.booking.models import Appointment
 
 
 @transaction.atomic
@@ -71,10 +108,12 @@ def create_patient_account(
     under the new patient's own data key; phone, e-mail and identifier get
     keyed blind indexes for exact-match lookups. The login e-mail stays in
     clear on the user (it is how one logs in); `contact_email`, when given,
-    is the sealed contact address (by default the login one). Raises BlindIndexValueInvalid
-    for a phone number that cannot be read (nothing is created).
+    is the sealed contact address (by default the login one). The phone is
+    stored in E.164 form. Raises BlindIndexValueInvalid for a phone number
+    that cannot be read (nothing is created).
     """
     contact_email = email if contact_email is None else contact_email
+    phone = normalise(kind="phone", value=phone, country=country) if phone else ""
     indexes = _blind_indexes(
         phone=phone,
         email=contact_email,
@@ -112,6 +151,145 @@ def erase_patient_data(*, patient: Patient) -> None:
     )
 
 
+# -- the patient's own profile and relatives -------------------------------------
+
+NAME_MAX_LENGTH = 150
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def _clean_names(first_name: str, last_name: str) -> tuple[str, str]:
+    """Stripped names; raises PatientNameInvalid when one is empty or too long."""
+    first, last = first_name.strip(), last_name.strip()
+    if not first or not last or max(len(first), len(last)) > NAME_MAX_LENGTH:
+        raise PatientNameInvalid()
+    return first, last
+
+
+def _check_birth_date(birth_date: date | None) -> None:
+    """Raise BirthDateInvalid for a date in the future (anywhere on Earth) or before 1900."""
+    if birth_date is None:
+        return
+    latest = (timezone.now() + timedelta(days=1)).date()
+    if not EARLIEST_BIRTH_DATE <= birth_date <= latest:
+        raise BirthDateInvalid()
+
+
+def _contact_fields(*, phone: str, email: str, country: str | None) -> dict[str, str]:
+    """Phone (E.164) and e-mail as stored, with their blind indexes.
+
+    Raises BlindIndexValueInvalid for a phone number that cannot be read
+    (a national number needs `country`: "FR", "DE" or "IT").
+    """
+    phone, email = phone.strip(), email.strip()
+    if phone:
+        phone = normalise(kind="phone", value=phone, country=country)
+    return {
+        "phone": phone,
+        "email": email,
+        "phone_index": blind_index(kind="phone", value=phone) if phone else "",
+        "email_index": blind_index(kind="email", value=email) if email else "",
+    }
+
+
+def _sync_user_names(*, user: User, first_name: str, last_name: str) -> None:
+    """The account's names follow its own patient profile's (audit labels, e-mails)."""
+    User.objects.filter(pk=user.pk).update(first_name=first_name, last_name=last_name)
+    user.first_name, user.last_name = first_name, last_name
+
+
+@transaction.atomic
+def create_own_patient(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    birth_date: date | None,
+    phone: str = "",
+    country: str | None = None,
+    email: str | None = None,
+) -> Patient:
+    """Create the account holder's own patient profile; raises PatientProfileExists.
+
+    Date of birth, phone and contact e-mail are sealed under the new
+    patient's data key; phone and e-mail get blind indexes. The phone is
+    stored in E.164 form (a national number needs `country`); the contact
+    e-mail defaults to the login one. Raises PatientNameInvalid,
+    BirthDateInvalid or BlindIndexValueInvalid for bad input: nothing is
+    created then.
+    """
+    first, last = _clean_names(first_name, last_name)
+    _check_birth_date(birth_date)
+    contact = _contact_fields(
+        phone=phone, email=user.email if email is None else email, country=country
+    )
+    if Patient.objects.filter(account=user).exists():
+        raise PatientProfileExists()
+    patient = Patient(
+        account=user,
+        relationship=Patient.Relationship.SELF,
+        first_name=first,
+        last_name=last,
+        birth_date=birth_date,
+        **contact,
+    )
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:  # a concurrent request created it first
+        if Patient.objects.filter(account=user).exists():
+            raise PatientProfileExists() from exc
+        raise
+    _sync_user_names(user=user, first_name=first, last_name=last)
+    return patient
+
+
+@transaction.atomic
+def update_own_patient(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    birth_date: date | None,
+    phone: str = "",
+    country: str | None = None,
+    email: str = "",
+) -> Patient:
+    """Replace the names, date of birth, phone and contact e-mail of the user's own profile.
+
+    Same rules as create_own_patient; raises NoPatientProfile when there is
+    none. Locks the profile row FOR UPDATE; nothing changes on bad input.
+    """
+    first, last = _clean_names(first_name, last_name)
+    _check_birth_date(birth_date)
+    contact = _contact_fields(phone=phone, email=email, country=country)
+    get_own_patient(user=user)
+    patient = Patient.objects.select_for_update().get(account=user)
+    patient.first_name, patient.last_name = first, last
+    patient.birth_date = birth_date
+    for name, value in contact.items():
+        setattr(patient, name, value)
+    patient.save(
+        update_fields=[
+            "first_name",
+            "last_name",
+            "birth_date",
+            *contact,
+            "updated_at",
+        ]
+    )
+    _sync_user_names(user=user, first_name=first, last_name=last)
+    return patient
+
+
+def _check_relationship(relationship: str) -> None:
+    if (
+        relationship not in Patient.Relationship.values
+        or relationship == Patient.Relationship.SELF
+    ):
+        raise RelationshipInvalid()
+
+
+@transaction.atomic
 def add_relative(
     *,
     holder: Patient,
@@ -120,11 +298,393 @@ def add_relative(
     relationship: str,
     birth_date: date | None = None,
 ) -> Patient:
-    """Add a relative that `holder` may book for."""
+    """Add a relative that `holder` may book for.
+
+    Raises PatientNameInvalid, RelationshipInvalid (SELF is not a relative)
+    or BirthDateInvalid; nothing is created then. The date of birth is
+    sealed under the relative's own data key.
+    """
+    first, last = _clean_names(first_name, last_name)
+    _check_relationship(relationship)
+    _check_birth_date(birth_date)
     return Patient.objects.create(
         managed_by=holder,
         relationship=relationship,
-        first_name=first_name,
-        last_name=last_name,
+        first_name=first,
+        last_name=last,
         birth_date=birth_date,
+    )
+
+
+def _lock_relative(*, user: User, patient_id: int) -> Patient:
+    """One of the user's relatives, locked FOR UPDATE; raises RelativeNotFound."""
+    relative = get_relative_for_user(user=user, patient_id=patient_id)
+    return Patient.objects.select_for_update().get(pk=relative.pk)
+
+
+@transaction.atomic
+def update_relative(
+    *,
+    user: User,
+    patient_id: int,
+    first_name: str,
+    last_name: str,
+    relationship: str,
+    birth_date: date | None,
+) -> Patient:
+    """Replace a relative's names, relationship and date of birth.
+
+    Raises RelativeNotFound (also for the user's own profile or someone
+    else's relative), PatientNameInvalid, RelationshipInvalid or
+    BirthDateInvalid; nothing changes then.
+    """
+    first, last = _clean_names(first_name, last_name)
+    _check_relationship(relationship)
+    _check_birth_date(birth_date)
+    relative = _lock_relative(user=user, patient_id=patient_id)
+    relative.first_name, relative.last_name = first, last
+    relative.relationship = relationship
+    relative.birth_date = birth_date
+    relative.save(
+        update_fields=[
+            "first_name",
+            "last_name",
+            "relationship",
+            "birth_date",
+            "updated_at",
+        ]
+    )
+    return relative
+
+
+def _appointments(*, user: User) -> "QuerySet[Appointment]":
+    """The appointments of the user and their relatives (booking's selector)."""
+    from carnet.booking.selectors import list_appointments_for_user
+
+    return list_appointments_for_user(user=user)
+
+
+def _upcoming_appointments(*, user: User, now: datetime) -> "QuerySet[Appointment]":
+    """Booked appointments of the user and their relatives that are not over, soonest first."""
+    from carnet.booking.models import Appointment
+
+    return (
+        _appointments(user=user)
+        .filter(status=Appointment.Status.BOOKED, ends_at__gt=now)
+        .order_by("starts_at", "pk")
+    )
+
+
+def _actor_label(user: User) -> str:
+    """How the account holder appears in their own access log."""
+    max_length = AuditEvent._meta.get_field("actor_label").max_length or 100
+    return (user.get_full_name() or f"#{user.pk}")[:max_length]
+
+
+def _record_erasure(*, user: User, patient: Patient, resource: str) -> None:
+    record_event(
+        actor_id=user.pk,
+        actor_kind=ActorKind.PATIENT,
+        actor_label=_actor_label(user),
+        action=Action.ERASE,
+        resource=resource,
+        patient_ref=patient_audit_ref(patient.pk),
+        purpose=Purpose.PATIENT_REQUEST,
+    )
+
+
+def _erase_and_forget(*, patient: Patient) -> None:
+    """Crypto-shred a patient, then delete their row if no appointment refers to it.
+
+    A patient with past visits keeps a row (first and last name only, in
+    clear) so that the practices' agendas still say who came; it is
+    detached from any account. Everything sealed is unreadable either way.
+    """
+    erase_patient_data(patient=patient)
+    if patient.appointments.exists():
+        Patient.objects.filter(pk=patient.pk).update(account=None, managed_by=None)
+    else:
+        Patient.objects.filter(pk=patient.pk).delete()
+
+
+@transaction.atomic
+def remove_relative(*, user: User, patient_id: int) -> None:
+    """Remove a relative from the user's account and erase what Carnet holds about them.
+
+    Refused (RelativeHasUpcomingAppointments, nothing changed) while they
+    have an appointment still to come. Their sealed data (date of birth,
+    reasons of past visits) is crypto-shredded; an ERASE event is appended
+    to the audit trail. Raises RelativeNotFound for anyone else.
+    """
+    relative = _lock_relative(user=user, patient_id=patient_id)
+    upcoming = _upcoming_appointments(user=user, now=timezone.now())
+    if upcoming.filter(patient=relative).exists():
+        raise RelativeHasUpcomingAppointments(name=relative.first_name)
+    _record_erasure(user=user, patient=relative, resource="relative")
+    _erase_and_forget(patient=relative)
+
+
+# -- notification preferences ------------------------------------------------------
+
+
+@transaction.atomic
+def update_notification_preferences(
+    *,
+    user: User,
+    email_reminders: bool,
+    sms_reminders: bool,
+    reminder_offsets: Iterable[int],
+) -> NotificationPreferences:
+    """Store how the user wants to be reminded (channels and times before the visit).
+
+    Raises ReminderOffsetInvalid for a time not among ReminderOffset, or
+    none while a channel is on, and SmsNeedsPhone for SMS without a phone
+    number on the user's own profile; nothing changes then.
+    """
+    offsets = sorted({int(o) for o in reminder_offsets}, reverse=True)
+    if any(o not in ReminderOffset.values for o in offsets):
+        raise ReminderOffsetInvalid()
+    if (email_reminders or sms_reminders) and not offsets:
+        raise ReminderOffsetInvalid()
+    if sms_reminders:
+        own = Patient.objects.filter(account=user).first()
+        if own is None or not own.phone:
+            raise SmsNeedsPhone()
+    preferences, _created = NotificationPreferences.objects.update_or_create(
+        user=user,
+        defaults={
+            "email_reminders": email_reminders,
+            "sms_reminders": sms_reminders,
+            "reminder_offsets": offsets,
+        },
+    )
+    return preferences
+
+
+# -- export and deletion -----------------------------------------------------------
+
+EXPORT_FORMAT = "carnet-export"
+EXPORT_VERSION = 1
+ACCOUNT_DELETED_REASON = "account_deleted"
+
+
+def _sealed(instance: Any, name: str) -> Any:
+    """A sealed value in export form: ISO text for dates, None once erased."""
+    try:
+        value = getattr(instance, name)
+    except KeyDestroyed:
+        return None
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _iso(value: datetime | None, zone: Any = None) -> str | None:
+    if value is None:
+        return None
+    return (value.astimezone(zone) if zone else value).isoformat()
+
+
+def _export_appointment(appointment: Any) -> dict[str, Any]:
+    agenda = appointment.agenda
+    zone = agenda.zone
+    location = agenda.location
+    return {
+        "id": appointment.pk,
+        "status": appointment.status,
+        "starts_at": _iso(appointment.starts_at, zone),
+        "ends_at": _iso(appointment.ends_at, zone),
+        "time_zone": agenda.time_zone,
+        "practitioner": agenda.practitioner.display_name,
+        "practice": agenda.practice.name,
+        "address": {
+            "line": location.address,
+            "postcode": location.postcode,
+            "city": location.city,
+            "country": location.country,
+        },
+        "motive": appointment.motive.name,
+        "channel": appointment.motive.channel,
+        "reason": _sealed(appointment, "reason"),
+        "booked_at": _iso(appointment.created_at),
+        "booked_by": appointment.booked_by_kind,
+        "cancelled_at": _iso(appointment.cancelled_at),
+        "cancelled_by": appointment.cancelled_by_kind or None,
+        "cancellation_reason": appointment.cancellation_reason or None,
+    }
+
+
+def _export_access_log(patient: Patient) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": _iso(event.occurred_at),
+            "actor": event.actor_label,
+            "actor_kind": event.actor_kind,
+            "action": event.action,
+            "purpose": event.purpose,
+            "flagged": event.flagged,
+        }
+        for event in list_events_for_patient(
+            patient_ref=patient_audit_ref(patient.pk)
+        ).iterator()
+    ]
+
+
+def _export_patient(patient: Patient, appointments: list[Any]) -> dict[str, Any]:
+    return {
+        "id": patient.pk,
+        "relationship": patient.relationship,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "birth_date": _sealed(patient, "birth_date"),
+        "phone": _sealed(patient, "phone"),
+        "email": _sealed(patient, "email"),
+        "address": _sealed(patient, "address"),
+        "national_health_id": _sealed(patient, "national_health_id"),
+        "appointments": [_export_appointment(a) for a in appointments],
+        "access_log": _export_access_log(patient),
+    }
+
+
+@transaction.atomic
+def export_patient_data(*, user: User) -> dict[str, Any]:
+    """Everything Carnet holds about the user and their relatives, ready for JSON.
+
+    Account, notification preferences, and per patient (own profile first):
+    identity and sealed contact data in clear, appointments with their
+    reasons (times in the agenda's zone), and the access log. This reads
+    health data, so one EXPORT event per patient is appended to the audit
+    trail first, in the same transaction: the export lists it too.
+    Erased values come out as null.
+    """
+    now = timezone.now()
+    patients = sorted(
+        list_patients_for_user(user=user), key=lambda p: (p.account_id is None, p.pk)
+    )
+    label = _actor_label(user)
+    for patient in patients:
+        record_event(
+            actor_id=user.pk,
+            actor_kind=ActorKind.PATIENT,
+            actor_label=label,
+            action=Action.EXPORT,
+            resource="export",
+            patient_ref=patient_audit_ref(patient.pk),
+            purpose=Purpose.PATIENT_REQUEST,
+        )
+    by_patient: dict[int, list[Any]] = {p.pk: [] for p in patients}
+    appointments = _appointments(user=user).select_related(
+        "agenda__practitioner", "agenda__practice", "agenda__location"
+    )
+    for appointment in appointments.order_by("starts_at", "pk"):
+        by_patient.setdefault(appointment.patient_id, []).append(appointment)
+    preferences = get_notification_preferences(user=user)
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": _iso(now),
+        "account": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": user.language,
+            "date_joined": _iso(user.date_joined),
+        },
+        "notification_preferences": {
+            "email_reminders": preferences.email_reminders,
+            "sms_reminders": preferences.sms_reminders,
+            "reminder_offsets_hours": list(preferences.reminder_offsets),
+        },
+        "patients": [_export_patient(p, by_patient[p.pk]) for p in patients],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDeletion:
+    """What deleting an account did."""
+
+    cancelled_appointment_ids: list[int]
+    erased_patient_ids: list[int]
+
+
+def _close_login(*, user: User, now: datetime) -> None:
+    """Make the account unusable and forget its login data; ends every session.
+
+    The row stays (appointments and the audit trail refer to it by id) with
+    no name, a placeholder e-mail (so the address can sign up again), no
+    usable password, no second factor, no API token.
+    """
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.usersessions.models import UserSession
+
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+    EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    NotificationPreferences.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    user.is_active = False
+    user.set_unusable_password()
+    user.first_name = user.last_name = ""
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.save(
+        update_fields=["is_active", "password", "first_name", "last_name", "email"]
+    )
+
+
+@transaction.atomic
+def delete_account(*, user: User) -> AccountDeletion:
+    """Close the user's account: cancel what is to come, crypto-shred every patient, log out.
+
+    All or nothing, in one transaction. Refused, with nothing changed:
+    StaffAccountDeletionRefused when the account works for a practice (or
+    administers the platform); AccountDeletionBlocked (listing them) when an
+    upcoming appointment is already inside its motive's cancellation
+    cut-off, because cancelling it now is what the practice forbids online.
+    Otherwise every upcoming appointment of the user and their relatives is
+    cancelled as the patient would, each patient's data key is destroyed
+    (their sealed data is unreadable everywhere), patients without any
+    appointment are deleted, the others keep only their names for the
+    practices' agendas, one ERASE event per patient is appended to the audit
+    trail and the login is closed (see _close_login). Checking the password
+    is the caller's job. Locks the user row FOR UPDATE.
+    """
+    from carnet.booking.errors import CancellationTooLate
+    from carnet.booking.models import Appointment
+    from carnet.booking.services import cancel_appointment
+
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if (
+        user.is_superuser
+        or user.is_staff
+        or StaffMembership.objects.filter(user=user, is_active=True).exists()
+    ):
+        raise StaffAccountDeletionRefused()
+    now = timezone.now()
+    upcoming = list(_upcoming_appointments(user=user, now=now))
+    too_late = [a for a in upcoming if now > a.starts_at - a.motive.cancellation_cutoff]
+    if too_late:
+        raise AccountDeletionBlocked(appointments=too_late)
+    for appointment in upcoming:
+        try:
+            cancel_appointment(
+                user=user,
+                appointment_id=appointment.pk,
+                actor=Appointment.Actor.PATIENT,
+                reason=ACCOUNT_DELETED_REASON,
+            )
+        except CancellationTooLate as exc:  # its cut-off passed a moment ago
+            raise AccountDeletionBlocked(appointments=[appointment]) from exc
+    # Relatives before the holder: deleting the holder's row cascades to theirs.
+    patients = sorted(
+        list_patients_for_user(user=user),
+        key=lambda p: (p.account_id is not None, p.pk),
+    )
+    for patient in patients:
+        _record_erasure(user=user, patient=patient, resource="account")
+    for patient in patients:
+        _erase_and_forget(patient=patient)
+    _close_login(user=user, now=now)
+    return AccountDeletion(
+        cancelled_appointment_ids=[a.pk for a in upcoming],
+        erased_patient_ids=[p.pk for p in patients],
     )

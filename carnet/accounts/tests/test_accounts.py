@@ -34,7 +34,9 @@ def test_sign_up_sends_a_verification_email_and_hashes_with_argon2id():
     assert identify_hasher(user.password).algorithm == "argon2"
     assert user.password.startswith("argon2$argon2id$")
     (message,) = mail.outbox
-    assert re.search(r"/accounts/confirm-email/[^\s]+/", message.body)
+    # Verification by a code typed on the next page (a booking in progress stays in view).
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert re.search(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$", message.body, re.MULTILINE)
     # Not verified yet: logging in leads to the verification notice, not a session.
     client.logout()
     client.post(
@@ -113,3 +115,16 @@ def test_a_patient_session_is_not_cut_after_fifteen_minutes(patient):
     client.get("/")
 
     assert client.session["_auth_user_id"] == str(patient.account.pk)
+
+
+def test_a_new_account_keeps_the_language_it_signed_up_in():
+    client = Client(headers={"accept-language": "de"})
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "neu@example.test",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
+    )
+    assert User.objects.get(email="neu@example.test").language == "de"
