@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # Extract every translatable string into locale/{fr,de,it} and compile the catalogues.
-# templates/allauth/ holds allauth's own layout: its strings come with allauth's catalogues.
 # Needs GNU gettext (Debian: gettext); installs it when missing and root.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
@@ -14,6 +13,6 @@ fi
 export DJANGO_SETTINGS_MODULE=config.settings.test
 for lang in fr de it; do
   .venv/bin/python manage.py makemessages -l "$lang" --no-location --no-obsolete \
-    -i '.venv/*' -i 'var/*' -i 'node_modules/*' -i 'bench/*' -i 'tests/*' -i '*/tests/*' -i 'frontend/*' -i 'templates/allauth/*' -v 0
+    -i '.venv/*' -i 'var/*' -i 'node_modules/*' -i 'bench/*' -i 'tests/*' -i '*/tests/*' -i 'frontend/*' -v 0
 done
 .venv/bin/python manage.py compilemessages -v 0 --ignore '.venv/*'

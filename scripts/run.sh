@@ -11,10 +11,14 @@ if [ ! -f var/.seeded ]; then
   $PY manage.py seed --practitioners "${CARNET_DEMO_PRACTITIONERS:-300}"
   touch var/.seeded
 fi
+# Search shows each practitioner's next free times from an index kept up to date by every
+# booking; slots that time has overtaken are refreshed here (and lazily by the pages).
+$PY manage.py refresh_next_availability --stale
 cat <<MSG
 
   Carnet is running on http://127.0.0.1:8000  (Ctrl-C stops it)
 
+    Patient site        http://127.0.0.1:8000/  (search, book, "My appointments")
     API documentation   http://127.0.0.1:8000/api/docs
     Administration      http://127.0.0.1:8000/admin/
 

@@ -11,6 +11,11 @@ urlpatterns = [
     path("book/<int:agenda_id>/<int:motive_id>/", booking.start, name="book-start"),
     path("book/hold/<uuid:hold_id>/", booking.hold, name="book-hold"),
     path("book/done/<int:appointment_id>/", booking.confirmed, name="book-confirmed"),
+    path(
+        "book/done/<int:appointment_id>/calendar.ics",
+        booking.calendar_file,
+        name="book-calendar",
+    ),
     # Patient area (carnet/web/views/me.py)
     path("me/", me.dashboard, name="me"),
     path(

@@ -13,3 +13,6 @@ EMAIL_USE_TLS = env.bool("CARNET_SMTP_STARTTLS", default=False)
 DEFAULT_FROM_EMAIL = env.str(
     "CARNET_EMAIL_FROM", default="Carnet <no-reply@carnet.invalid>"
 )
+
+# Absolute address of the site, for links in e-mails (no request to take it from).
+CARNET_SITE_URL = env.str("CARNET_SITE_URL", default="http://127.0.0.1:8000")
