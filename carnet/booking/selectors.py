@@ -200,3 +200,19 @@ def get_live_hold(
     if hold.expires_at <= now:
         raise HoldExpired(minutes=hold_minutes())
     return hold
+
+
+def hold_idempotency_key(hold_id: UUID) -> str:
+    """The idempotency key of a booking made from a hold: confirming twice books once."""
+    return f"hold:{hold_id}"
+
+
+def get_appointment_booked_from_hold(
+    *, user: User, hold_id: UUID
+) -> Appointment | None:
+    """The appointment `user` already booked with hold `hold_id` (a repeated confirm)."""
+    if not user.is_authenticated:
+        return None
+    return Appointment.objects.filter(
+        booked_by=user, idempotency_key=hold_idempotency_key(hold_id)
+    ).first()

@@ -10,6 +10,7 @@ import gzip
 import re
 from pathlib import Path
 
+import brotli
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -88,13 +89,23 @@ def test_hashed_names_are_served_for_ever_and_compressed(collected):
     assert re.fullmatch(r"carnet\.[0-9a-f]{12}\.css", hashed)
     assert (collected / "carnet" / f"{hashed}.gz").exists()
 
-    response = _serve(f"/static/carnet/{hashed}", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert (collected / "carnet" / f"{hashed}.br").exists()
+
+    brotli_response = _serve(
+        f"/static/carnet/{hashed}", HTTP_ACCEPT_ENCODING="gzip, br"
+    )
+    response = _serve(f"/static/carnet/{hashed}", HTTP_ACCEPT_ENCODING="gzip")
     body = b"".join(response.streaming_content)
 
     assert response.status_code == 200
     assert "immutable" in response["Cache-Control"]
     max_age = int(re.search(r"max-age=(\d+)", response["Cache-Control"]).group(1))
     assert max_age >= 365 * 24 * 3600
+    assert brotli_response["Content-Encoding"] == "br"
+    assert (
+        brotli.decompress(b"".join(brotli_response.streaming_content))
+        == (STATIC / "carnet.css").read_bytes()
+    )
     assert response["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response["Vary"]
     assert gzip.decompress(body) == (STATIC / "carnet.css").read_bytes()

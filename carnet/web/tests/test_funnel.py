@@ -230,3 +230,17 @@ def test_the_confirmation_page_and_its_calendar_are_the_owners_only(
         client.get(reverse("web:book-calendar", args=[appointment.pk])).status_code
         == 404
     )
+
+
+def test_confirming_twice_books_once_and_shows_the_same_confirmation(
+    client, motive, frozen_now, patient
+):
+    _start(client, motive)
+    client.force_login(patient.account)
+    url = reverse("web:book-hold", args=[SlotHold.objects.get().pk])
+    first = client.post(url, _details(for_whom=str(patient.pk)))
+    second = client.post(url, _details(for_whom=str(patient.pk)))
+
+    assert Appointment.objects.count() == 1
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]

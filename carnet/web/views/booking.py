@@ -24,9 +24,11 @@ from carnet.booking.errors import (
 from carnet.booking.ics import appointment_ics
 from carnet.booking.models import Appointment, SlotHold
 from carnet.booking.selectors import (
+    get_appointment_booked_from_hold,
     get_appointment_for_user,
     get_lapsed_hold,
     get_live_hold,
+    hold_idempotency_key,
 )
 from carnet.booking.services import book_appointment, hold_slot
 from carnet.core.errors import DomainError
@@ -145,7 +147,7 @@ def _book(
             reason=data.get("reason", ""),
             hold_id=held.pk,
             holder=_holder(request),
-            idempotency_key=f"hold:{held.pk}",
+            idempotency_key=hold_idempotency_key(held.pk),
         )
         send_confirmation_on_commit(
             appointment=appointment, to=request.user.email, language=get_language()
@@ -159,6 +161,11 @@ def hold(request: HttpRequest, hold_id: UUID) -> HttpResponse:
     try:
         held = get_live_hold(hold_id=hold_id, holder=holder)
     except HoldNotFound as exc:
+        booked = get_appointment_booked_from_hold(user=request.user, hold_id=hold_id)
+        if (
+            booked is not None
+        ):  # confirmed twice (a double click, a reload): same answer
+            return redirect("web:book-confirmed", appointment_id=booked.pk)
         return render(
             request, "web/booking/expired.html", {"message": exc.render()}, status=410
         )
