@@ -40,23 +40,33 @@ def build_confirmation(
 ) -> EmailMultiAlternatives:
     """The confirmation message (text, HTML and an .ics with METHOD:REQUEST)."""
     with translation.override(language):
-        context = _context(appointment)
+        context = {**_context(appointment), "language": language}
         subject = render_to_string("web/email/confirmation_subject.txt", context)
         text = render_to_string("web/email/confirmation.txt", context)
         html = render_to_string("web/email/confirmation.html", context)
-        summary = render_to_string("web/email/ics_summary.txt", context).strip()
+        calendar = appointment_calendar(appointment=appointment, method="REQUEST")
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()), body=text, to=[to]
     )
     message.attach_alternative(html, "text/html")
     message.attach(
         "appointment.ics",
-        appointment_ics(
-            appointment=appointment, summary=summary, location=context["address"]
-        ),
+        calendar,
         "text/calendar; method=REQUEST; charset=utf-8",
     )
     return message
+
+
+def appointment_calendar(*, appointment: Appointment, method: str) -> bytes:
+    """The appointment as an .ics (practitioner, place, time; in the active language)."""
+    context = _context(appointment)
+    summary = render_to_string("web/email/ics_summary.txt", context).strip()
+    return appointment_ics(
+        appointment=appointment,
+        summary=summary,
+        location=context["address"],
+        method=method,
+    )
 
 
 def send_confirmation_on_commit(

@@ -54,7 +54,9 @@ def test_a_practitioner_with_nothing_bookable_says_so(client, pediatrician, moti
     motive.save()
     refresh_agenda(agenda_id=motive.agenda_id)
 
-    page = client.get(reverse("web:search"), {"q": "pédiatre"}).content.decode()
+    page = client.get(
+        reverse("web:search"), {"q": "pédiatre"}, headers={"accept-language": "en"}
+    ).content.decode()
 
     assert pediatrician.last_name in page
     assert 'name="start"' not in page

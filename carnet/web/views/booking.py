@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +20,6 @@ from carnet.booking.errors import (
     HoldNotFound,
     SlotUnavailable,
 )
-from carnet.booking.ics import appointment_ics
 from carnet.booking.models import Appointment, SlotHold
 from carnet.booking.selectors import (
     get_appointment_booked_from_hold,
@@ -34,7 +32,7 @@ from carnet.booking.services import book_appointment, hold_slot
 from carnet.core.errors import DomainError
 from carnet.scheduling.models import VisitMotive
 from carnet.scheduling.selectors import get_motive
-from carnet.web.emails import send_confirmation_on_commit
+from carnet.web.emails import appointment_calendar, send_confirmation_on_commit
 from carnet.web.forms import BookingDetailsForm
 
 HOLDER_KEY = "carnet_holder"
@@ -214,42 +212,31 @@ def hold(request: HttpRequest, hold_id: UUID) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def confirmed(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def _mine(request: HttpRequest, appointment_id: int) -> Appointment:
     try:
-        appointment = get_appointment_for_user(
+        return get_appointment_for_user(
             user=request.user, appointment_id=appointment_id
         )
     except AppointmentNotFound:
         raise Http404 from None
+
+
+@login_required
+@require_GET
+def confirmed(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = _mine(request, appointment_id)
     return render(
         request,
         "web/booking/confirmed.html",
-        {
-            "appointment": appointment,
-            "agenda": appointment.agenda,
-            "now": timezone.now(),
-        },
+        {"appointment": appointment, "agenda": appointment.agenda},
     )
 
 
 @login_required
 @require_GET
 def calendar_file(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    try:
-        appointment = get_appointment_for_user(
-            user=request.user, appointment_id=appointment_id
-        )
-    except AppointmentNotFound:
-        raise Http404 from None
-    location = appointment.agenda.location
-    body = appointment_ics(
-        appointment=appointment,
-        summary=str(appointment.agenda.practitioner),
-        location=f"{location.address}, {location.postcode} {location.city}",
-        method="PUBLISH",
-    )
+    appointment = _mine(request, appointment_id)
+    body = appointment_calendar(appointment=appointment, method="PUBLISH")
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
     return response
