@@ -45,24 +45,28 @@ FORMATS: dict[str, dict[str, str]] = {
         "datetime": r"l j F Y \à H:i",
         "date": "l j F Y",
         "short_date": "D j F",
+        "compact_date": "D j N",
         "time": "H:i",
     },
     "de": {
         "datetime": "l, j. F Y, H:i",
         "date": "l, j. F Y",
         "short_date": "D, j. F",
+        "compact_date": "D, j. N",
         "time": "H:i",
     },
     "it": {
         "datetime": "l j F Y, H:i",
         "date": "l j F Y",
         "short_date": "D j F",
+        "compact_date": "D j N",
         "time": "H:i",
     },
     "en": {
         "datetime": "l j F Y, H:i",
         "date": "l j F Y",
         "short_date": "D j F",
+        "compact_date": "D j N",
         "time": "H:i",
     },
 }
@@ -128,6 +132,12 @@ def local_date(value: object, zone: str | tzinfo | None = None) -> str:
 def local_short_date(value: object, zone: str | tzinfo | None = None) -> str:
     """A short date in `zone`, e.g. « mar. 3 mars », for lists of days."""
     return format_local(value, zone, "short_date")
+
+
+@register.filter
+def local_compact_date(value: object, zone: str | tzinfo | None = None) -> str:
+    """The shortest date in `zone`, e.g. « mar 3 mars », for slot buttons."""
+    return format_local(value, zone, "compact_date")
 
 
 @register.filter

@@ -11,6 +11,7 @@ from django.utils import translation
 from carnet.core.templatetags.carnet import (
     form_field,
     form_fields,
+    local_compact_date,
     local_date,
     local_datetime,
     local_iso,
@@ -51,6 +52,24 @@ def test_local_date_and_short_date(language, date, short):
     with translation.override(language):
         assert local_date(MOMENT, "Europe/Berlin") == date
         assert local_short_date(MOMENT, "Europe/Berlin") == short
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "mar 24 nov."),
+        ("de", "Di, 24. Nov."),
+        ("it", "mar 24 nov."),
+        ("en", "Tue 24 Nov."),
+    ],
+)
+def test_local_compact_date_abbreviates_the_month_for_slot_buttons(language, expected):
+    late_autumn = datetime(
+        2026, 11, 24, 23, 30, tzinfo=UTC
+    )  # already the 25th in Paris
+    with translation.override(language):
+        assert local_compact_date(late_autumn, "UTC") == expected
+        assert "25" in local_compact_date(late_autumn, "Europe/Paris")
 
 
 @pytest.mark.parametrize("language", ["fr", "de", "it", "en"])
