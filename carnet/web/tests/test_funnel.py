@@ -244,3 +244,19 @@ def test_confirming_twice_books_once_and_shows_the_same_confirmation(
     assert Appointment.objects.count() == 1
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
+
+
+def test_one_address_cannot_hold_the_whole_agenda(client, motive, frozen_now):
+    from carnet.web.views.booking import HOLDS_PER_WINDOW
+
+    starts = [
+        f"2026-03-03T{8 + i // 3:02d}:{(i % 3) * 20:02d}:00+01:00" for i in range(25)
+    ]
+    statuses = []
+    for start in starts:
+        browser = client.__class__()  # a fresh session each time, same address
+        statuses.append(_start(browser, motive, start).status_code)
+
+    assert statuses[:HOLDS_PER_WINDOW] == [302] * HOLDS_PER_WINDOW
+    assert set(statuses[HOLDS_PER_WINDOW:]) == {429}
+    assert SlotHold.objects.count() == HOLDS_PER_WINDOW

@@ -5,15 +5,18 @@ from datetime import datetime
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carnet.accounts.models import Patient
 from carnet.accounts.selectors import list_patients_for_user
 from carnet.accounts.services import add_relative, create_own_patient
+from carnet.audit.pseudonyms import pseudonymise_ip
 from carnet.booking.errors import (
     AppointmentNotFound,
     HoldExpired,
@@ -36,6 +39,10 @@ from carnet.web.emails import appointment_calendar, send_confirmation_on_commit
 from carnet.web.forms import BookingDetailsForm
 
 HOLDER_KEY = "carnet_holder"
+# Holding is free and anonymous: bound how many slots one address can hold in a window,
+# so that a script cannot empty a practitioner's agenda with fresh sessions.
+HOLDS_PER_WINDOW = 20
+HOLD_WINDOW_SECONDS = 600
 
 
 def _holder(request: HttpRequest) -> str:
@@ -76,12 +83,33 @@ def _problem(
     )
 
 
+def _too_many_holds(request: HttpRequest) -> bool:
+    key = "carnet-holds:" + pseudonymise_ip(request.META.get("REMOTE_ADDR", ""))
+    cache.add(key, 0, HOLD_WINDOW_SECONDS)
+    try:
+        return cache.incr(key) > HOLDS_PER_WINDOW
+    except ValueError:  # expired between add and incr
+        return False
+
+
 @require_POST
 def start(request: HttpRequest, agenda_id: int, motive_id: int) -> HttpResponse:
     try:
         motive = get_motive(agenda_id=agenda_id, motive_id=motive_id)
     except DomainError:
         raise Http404 from None
+    if _too_many_holds(request):
+        return render(
+            request,
+            "web/booking/problem.html",
+            {
+                "motive": motive,
+                "message": _(
+                    "Too many times chosen in a short while. Please wait a few minutes and try again."
+                ),
+            },
+            status=429,
+        )
     try:
         starts_at = datetime.fromisoformat(request.POST.get("start", ""))
     except ValueError:
