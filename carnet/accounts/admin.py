@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carnet.accounts.models import (
     ApiToken,
+    Invitation,
     NotificationPreferences,
     Patient,
     StaffMembership,
@@ -80,6 +81,31 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "practice", "role", "is_active"]
     list_filter = ["role", "is_active"]
     raw_id_fields = ["user", "practice"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    # Invitations are sent and accepted through the team services (tokens,
+    # audit events); the admin only shows them.
+    list_display = [
+        "email",
+        "practice",
+        "role",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    raw_id_fields = ["practice", "invited_by", "accepted_by"]
+    readonly_fields = ["token_digest", "accepted_at", "accepted_by", "revoked_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(NotificationPreferences)

@@ -132,3 +132,111 @@ class StaffAccountDeletionRefused(DomainError):
         "This account is also used in a practice team. Ask the practice "
         "administrator to remove you from the team first."
     )
+
+
+# -- roles and team -------------------------------------------------------------------
+
+
+class NotAllowedForRole(DomainError):
+    """The user is part of the practice's team, but their role does not allow this."""
+
+    code = "not_allowed_for_role"
+    kind = "forbidden"
+    message = _("Your role at this practice does not allow this.")
+
+
+class RoleInvalid(DomainError):
+    """A team role must be practitioner, secretary or practice admin."""
+
+    code = "role_invalid"
+    message = _("Choose a role: practitioner, secretary or practice administrator.")
+
+
+class InvitationEmailInvalid(DomainError):
+    """The address to invite is not an e-mail address."""
+
+    code = "invitation_email_invalid"
+    message = _("Enter a valid e-mail address.")
+
+
+class AlreadyMember(DomainError):
+    """The person already holds this role at the practice."""
+
+    code = "already_member"
+    kind = "conflict"
+    message = _("This person already holds this role in the team.")
+
+
+class InvitationPending(DomainError):
+    """Another invitation for the same address and role was sent at the same moment."""
+
+    code = "invitation_pending"
+    kind = "conflict"
+    message = _(
+        "An invitation for this address and role has just been sent. "
+        "Withdraw it before sending a new one."
+    )
+
+
+class InvitationNotFound(DomainError):
+    """No such invitation (or not this practice's): the same answer either way."""
+
+    code = "invitation_not_found"
+    kind = "not_found"
+    message = _("This invitation does not exist. Check the link you received.")
+
+
+class InvitationExpired(DomainError):
+    """The invitation was not accepted in time."""
+
+    code = "invitation_expired"
+    kind = "conflict"
+    message = _(
+        "This invitation has expired. Ask the practice administrator to send a new one."
+    )
+
+
+class InvitationRevoked(DomainError):
+    """The practice withdrew the invitation."""
+
+    code = "invitation_revoked"
+    kind = "conflict"
+    message = _("This invitation was withdrawn by the practice.")
+
+
+class InvitationAlreadyUsed(DomainError):
+    """The invitation was accepted already: a link works once."""
+
+    code = "invitation_already_used"
+    kind = "conflict"
+    message = _("This invitation has already been accepted.")
+
+
+class InvitationEmailMismatch(DomainError):
+    """The invitation was sent to an address this account has not verified."""
+
+    code = "invitation_email_mismatch"
+    kind = "forbidden"
+    message = _(
+        "This invitation was sent to another e-mail address. Sign in with the account "
+        "of that address, or add and verify it on this account first."
+    )
+
+
+class MembershipNotFound(DomainError):
+    """No such team member at this practice: the same answer for another practice's."""
+
+    code = "membership_not_found"
+    kind = "not_found"
+    message = _("This person is not part of the team.")
+
+
+class LastPracticeAdmin(DomainError):
+    """A practice keeps at least one administrator: the last one cannot leave or change role."""
+
+    code = "last_practice_admin"
+    kind = "conflict"
+    message = _(
+        "A practice needs at least one administrator. Make someone else "
+        "administrator first."
+    )

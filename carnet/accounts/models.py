@@ -1,6 +1,7 @@
 """Users log in with their e-mail; patients are the people appointments are for."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -230,6 +231,82 @@ class StaffMembership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} @ {self.practice_id}"
+
+
+INVITATION_OPEN_CONSTRAINT = "invitation_one_open_per_role"
+
+
+class Invitation(BaseModel):
+    """An e-mailed invitation to join a practice's team in one role.
+
+    Only the SHA-256 digest of the token is stored: the raw token travels in
+    the e-mail once. An invitation is open until it is accepted, revoked or
+    past `expires_at`; at most one per practice, address and role is open
+    (expired ones included: sending a new one revokes them).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("invitation status", "pending")
+        EXPIRED = "expired", pgettext_lazy("invitation status", "expired")
+        ACCEPTED = "accepted", pgettext_lazy("invitation status", "accepted")
+        REVOKED = "revoked", pgettext_lazy("invitation status", "withdrawn")
+
+    practice = models.ForeignKey(
+        "directory.Practice",
+        verbose_name=_("practice"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=16, choices=StaffMembership.Role)
+    token_digest = models.CharField(_("token digest"), max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("team invitation")
+        verbose_name_plural = _("team invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "email", "role"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name=INVITATION_OPEN_CONSTRAINT,
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_not_accepted_and_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.role} @ {self.practice_id}"
+
+    def status(self, now: datetime) -> str:
+        """Where the invitation stands at `now` (a Status value)."""
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if now >= self.expires_at:
+            return self.Status.EXPIRED
+        return self.Status.PENDING
 
 
 class ReminderOffset(models.IntegerChoices):

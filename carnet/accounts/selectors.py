@@ -1,12 +1,22 @@
-"""Reads on accounts: token lookup, the patients a user may act for, preferences."""
+"""Reads on accounts: token lookup, the patients a user may act for, preferences, teams."""
 
 import hashlib
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from carnet.accounts.errors import NoPatientProfile, RelativeNotFound
-from carnet.accounts.models import ApiToken, NotificationPreferences, Patient, User
+from carnet.accounts.models import (
+    ApiToken,
+    Invitation,
+    NotificationPreferences,
+    Patient,
+    StaffMembership,
+    User,
+)
+from carnet.accounts.roles import Permission, require_permission
 from carnet.vault.services import blind_index
 
 TOKEN_PREFIX = "crt_"  # noqa: S105 - a public prefix, not a secret
@@ -105,3 +115,51 @@ def find_patients_by_contact(
     if national_health_id:
         lookups |= Q(nhi_index=blind_index(kind="nhi", value=national_health_id))
     return Patient.objects.filter(lookups)
+
+
+# -- teams --------------------------------------------------------------------------
+
+
+def list_team(
+    *, actor: AbstractBaseUser, practice_id: int, request: HttpRequest | None = None
+) -> QuerySet[StaffMembership]:
+    """The practice's active memberships (one row per person and role), by name.
+
+    For those who may manage the team (practice administrators, platform
+    administrators). Raises NotStaffOfPractice, NotAllowedForRole or
+    MfaRequired (see carnet.accounts.roles.require_permission).
+    """
+    require_permission(
+        user=actor,
+        practice_id=practice_id,
+        permission=Permission.MANAGE_TEAM,
+        request=request,
+    )
+    return (
+        StaffMembership.objects.filter(practice_id=practice_id, is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__email", "role", "pk")
+    )
+
+
+def list_invitations(
+    *, actor: AbstractBaseUser, practice_id: int, request: HttpRequest | None = None
+) -> QuerySet[Invitation]:
+    """The practice's invitations neither accepted nor withdrawn, newest first.
+
+    Expired ones are included (Invitation.status tells them apart), so that
+    the team page can offer to send them again. Same gate as list_team.
+    """
+    require_permission(
+        user=actor,
+        practice_id=practice_id,
+        permission=Permission.MANAGE_TEAM,
+        request=request,
+    )
+    return (
+        Invitation.objects.filter(
+            practice_id=practice_id, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by")
+        .order_by("-created_at", "-pk")
+    )

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "carnet.directory",
     "carnet.scheduling",
     "carnet.booking",
+    "carnet.records",
     "carnet.web",
     "carnet.api",
 ]
