@@ -1,9 +1,22 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from carnet.booking.nextslots import refresh_agenda
+from carnet.core.errors import DomainError
 from carnet.directory.services import reindex_agendas
-from carnet.scheduling.models import Absence, Agenda, OpeningRule, VisitMotive
+from carnet.scheduling.feeds import revoke_feed
+from carnet.scheduling.models import (
+    DEFAULT_MOTIVE_COLOUR,
+    Absence,
+    Agenda,
+    AgendaFeed,
+    Currency,
+    OpeningRule,
+    VisitMotive,
+)
+from carnet.scheduling.services import clean_booking_questions, clean_colour
 
 
 def _agendas_changed(agenda_ids) -> None:
@@ -59,8 +72,42 @@ class RefreshesAgendaAdmin(admin.ModelAdmin):
         return obj.agenda_id if obj is not None else None
 
 
+class VisitMotiveAdminForm(forms.ModelForm):
+    """The settings services' checks on colour and booking questions; empty means default."""
+
+    class Meta:
+        model = VisitMotive
+        fields = "__all__"  # noqa: DJ007 - the platform operator edits every field
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("colour", "currency", "booking_questions"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean_colour(self):
+        try:
+            return clean_colour(
+                self.cleaned_data.get("colour") or DEFAULT_MOTIVE_COLOUR
+            )
+        except DomainError as error:
+            raise forms.ValidationError(error.render()) from error
+
+    def clean_currency(self):
+        return self.cleaned_data.get("currency") or Currency.EUR
+
+    def clean_booking_questions(self):
+        try:
+            return clean_booking_questions(
+                self.cleaned_data.get("booking_questions") or []
+            )
+        except DomainError as error:
+            raise forms.ValidationError(error.render()) from error
+
+
 class MotiveInline(admin.TabularInline):
     model = VisitMotive
+    form = VisitMotiveAdminForm
     extra = 0
 
 
@@ -71,7 +118,7 @@ class OpeningRuleInline(admin.TabularInline):
 
 @admin.register(Agenda)
 class AgendaAdmin(RefreshesAgendaAdmin):
-    list_display = ["__str__", "practice", "time_zone", "is_active"]
+    list_display = ["__str__", "practice", "time_zone", "subdivision", "is_active"]
     list_filter = ["time_zone", "is_active"]
     search_fields = ["name", "practitioner__last_name", "practice__name"]
     raw_id_fields = ["practice", "practitioner", "location"]
@@ -90,14 +137,18 @@ class AgendaAdmin(RefreshesAgendaAdmin):
 
 @admin.register(VisitMotive)
 class VisitMotiveAdmin(RefreshesAgendaAdmin):
+    form = VisitMotiveAdminForm
     list_display = [
         "name",
         "agenda",
         "duration_minutes",
         "channel",
         "open_to_new_patients",
+        "colour",
+        "price_minor",
+        "is_active",
     ]
-    list_filter = ["channel", "open_to_new_patients"]
+    list_filter = ["channel", "open_to_new_patients", "is_active"]
     raw_id_fields = ["agenda"]
 
 
@@ -117,5 +168,40 @@ class OpeningRuleAdmin(RefreshesAgendaAdmin):
 
 @admin.register(Absence)
 class AbsenceAdmin(RefreshesAgendaAdmin):
-    list_display = ["agenda", "starts_at", "ends_at", "label"]
+    list_display = ["agenda", "starts_at", "ends_at", "label", "holiday_on"]
     raw_id_fields = ["agenda"]
+
+
+@admin.register(AgendaFeed)
+class AgendaFeedAdmin(admin.ModelAdmin):
+    """Feeds are created from the practice settings (the token is shown once there)."""
+
+    list_display = [
+        "prefix",
+        "agenda",
+        "name",
+        "show_patient_names",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["show_patient_names"]
+    fields = list_display
+    readonly_fields = list_display
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected calendar feeds"))
+    def revoke(self, request, queryset):
+        for feed_id in queryset.values_list("pk", flat=True):
+            try:
+                revoke_feed(actor=request.user, feed_id=feed_id, request=request)
+            except DomainError as error:
+                self.message_user(request, error.render(), messages.ERROR)
+                return

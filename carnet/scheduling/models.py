@@ -2,7 +2,9 @@
 
 import zoneinfo
 from datetime import timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -46,6 +48,15 @@ class Agenda(BaseModel):
         default="Europe/Paris",
         validators=[validate_time_zone],
     )
+    subdivision = models.CharField(
+        _("region for public holidays"),
+        max_length=16,
+        blank=True,
+        help_text=_(
+            "Region whose public holidays apply besides the national ones, "
+            "e.g. BY (Bavaria), 57 (Moselle), RM (Rome)."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -59,6 +70,15 @@ class Agenda(BaseModel):
     def zone(self) -> zoneinfo.ZoneInfo:
         """The agenda's zone as a ZoneInfo."""
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+DEFAULT_MOTIVE_COLOUR = "#3D7EAA"
+
+
+class Currency(models.TextChoices):
+    """Currencies prices are shown in (every market Carnet serves uses the euro)."""
+
+    EUR = "EUR", _("euro")
 
 
 class VisitMotive(BaseModel):
@@ -92,6 +112,21 @@ class VisitMotive(BaseModel):
     cancellation_cutoff_hours = models.PositiveSmallIntegerField(
         _("cancellation cut-off (hours)"), default=24
     )
+    colour = models.CharField(
+        _("colour"),
+        max_length=7,
+        default=DEFAULT_MOTIVE_COLOUR,
+        help_text=_("Colour of this motive's appointments in the agenda (#RRGGBB)."),
+    )
+    # Money as integer minor units plus an ISO 4217 currency (STYLE C3.7).
+    price_minor = models.PositiveIntegerField(_("price (cents)"), null=True, blank=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency, default=Currency.EUR
+    )
+    # [{"label": str, "required": bool}, ...] asked to the patient at booking.
+    booking_questions = models.JSONField(
+        _("booking questions"), default=list, blank=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -109,6 +144,13 @@ class VisitMotive(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def price(self) -> Decimal | None:
+        """The price in major units (euros), or None when not shown."""
+        if self.price_minor is None:
+            return None
+        return Decimal(self.price_minor).scaleb(-2)
 
     @property
     def duration(self) -> timedelta:
@@ -198,6 +240,9 @@ class Absence(BaseModel):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     label = models.CharField(_("label"), max_length=120, blank=True)
+    # Set on the full-day absences created from the public holidays calendar:
+    # one per agenda and day, which makes applying the calendar idempotent.
+    holiday_on = models.DateField(_("public holiday"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("absence")
@@ -209,7 +254,54 @@ class Absence(BaseModel):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="absence_ends_after_start"
             ),
+            models.UniqueConstraint(
+                fields=["agenda", "holiday_on"],
+                condition=Q(holiday_on__isnull=False),
+                name="absence_one_per_holiday",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.agenda_id}: {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class AgendaFeed(BaseModel):
+    """A secret, revocable iCalendar feed URL of one agenda; only the token's SHA-256 is stored.
+
+    The feed shows busy times with minimal content: never the visit reason,
+    and the patient's name only when `show_patient_names` is set.
+    """
+
+    agenda = models.ForeignKey(
+        Agenda,
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="feeds",
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=12)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    show_patient_names = models.BooleanField(_("show patient names"), default=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.agenda_id})"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the feed URL still works."""
+        return self.revoked_at is None
