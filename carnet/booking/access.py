@@ -5,6 +5,7 @@ answers "not found" alike for missing and forbidden, and appends one audit
 event per patient whose data it returns (DESIGN invariant 4).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -36,7 +37,7 @@ class PatientFile:
 
 def _label(actor: AbstractBaseUser) -> str:
     """How the actor appears in the patient's "who accessed my data" view."""
-    return (actor.get_full_name() or f"#{actor.pk}")[:120]
+    return (actor.get_full_name() or f"#{actor.pk}")[:100]
 
 
 def _record_reads(
@@ -63,11 +64,74 @@ def _record_reads(
 
 
 def _staff_gate(
-    *, actor: AbstractBaseUser, practice_id: int, request: HttpRequest | None
+    *,
+    actor: AbstractBaseUser,
+    practice_id: int,
+    request: HttpRequest | None,
+    roles: list[str] | None = None,
 ) -> None:
     if not actor.is_superuser:
-        get_membership(user=actor, practice_id=practice_id)
+        get_membership(user=actor, practice_id=practice_id, roles=roles)
     require_mfa(user=actor, request=request)
+
+
+def require_practice_staff(
+    *,
+    actor: AbstractBaseUser,
+    practice_id: int,
+    request: HttpRequest | None = None,
+    roles: list[str] | None = None,
+) -> None:
+    """The gate of every staff service: a member of the practice, with a second factor.
+
+    `roles` limits it to some roles (any role by default). Raises
+    NotStaffOfPractice (the same for a practice that does not exist) or
+    MfaRequired.
+    """
+    _staff_gate(actor=actor, practice_id=practice_id, request=request, roles=roles)
+
+
+def record_staff_reads(
+    *,
+    actor: AbstractBaseUser,
+    actor_kind: str,
+    patient_ids: Iterable[int],
+    resource: str,
+    purpose: str,
+) -> None:
+    """One read event per patient whose data a staff read returned, in one transaction."""
+    with transaction.atomic():
+        for patient_id in sorted(set(patient_ids)):
+            record_event(
+                actor_id=actor.pk,
+                actor_kind=actor_kind,
+                actor_label=_label(actor),
+                action="read",
+                resource=resource,
+                patient_ref=patient_audit_ref(patient_id),
+                purpose=purpose,
+            )
+
+
+def record_staff_change(
+    *,
+    actor: AbstractBaseUser,
+    actor_kind: str,
+    action: str,
+    patient_id: int,
+    resource: str,
+    purpose: str,
+) -> None:
+    """One event for a change staff made to a patient's data (joins the caller's transaction)."""
+    record_event(
+        actor_id=actor.pk,
+        actor_kind=actor_kind,
+        actor_label=_label(actor),
+        action=action,
+        resource=resource,
+        patient_ref=patient_audit_ref(patient_id),
+        purpose=purpose,
+    )
 
 
 def access_agenda_day(

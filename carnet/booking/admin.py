@@ -3,9 +3,37 @@ from django.db import transaction
 
 from carnet.accounts.selectors import patient_audit_ref
 from carnet.audit.services import record_event
-from carnet.booking.models import Appointment, NextAvailability, SlotHold
+from carnet.booking.models import (
+    Appointment,
+    AppointmentChange,
+    NextAvailability,
+    NoShowPolicy,
+    RunningLate,
+    SlotHold,
+    Strike,
+    WaitingListEntry,
+)
 from carnet.booking.nextslots import refresh_agenda
 from carnet.scheduling.selectors import lock_agenda
+
+
+def _record_admin_read(request, model, object_id, name) -> None:
+    """Opening a row about a patient in the admin is a staff read of their data."""
+    patient_id = (
+        model.objects.filter(pk=object_id).values_list("patient_id", flat=True).first()
+        if str(object_id).isdigit()
+        else None
+    )
+    if patient_id is not None:
+        record_event(
+            actor_id=request.user.pk,
+            actor_kind="staff",
+            actor_label=request.user.get_full_name()[:100],
+            action="read",
+            resource=f"admin:{name}:{object_id}",
+            patient_ref=patient_audit_ref(patient_id),
+            purpose="administration",
+        )
 
 
 def _lock_agendas(agenda_ids) -> None:
@@ -27,12 +55,20 @@ class AppointmentAdmin(admin.ModelAdmin):
         "patient",
         "motive",
         "status",
+        "is_overbooked",
         "booked_by_kind",
     ]
-    list_filter = ["status", "booked_by_kind"]
+    list_filter = ["status", "is_overbooked", "booked_by_kind"]
     date_hierarchy = "starts_at"
     raw_id_fields = ["agenda", "patient", "motive", "booked_by"]
-    readonly_fields = ["idempotency_key", "cancelled_at"]
+    readonly_fields = [
+        "idempotency_key",
+        "cancelled_at",
+        "arrived_at",
+        "consultation_started_at",
+        "fulfilled_at",
+        "no_show_at",
+    ]
 
     # Edits here bypass the booking services: the agendas' next-availability
     # index is refreshed explicitly (STYLE: no model signals).
@@ -62,24 +98,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         _refresh_agendas(agenda_ids)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Opening an appointment in the admin is a staff read of its patient's data.
-        patient_id = (
-            Appointment.objects.filter(pk=object_id)
-            .values_list("patient_id", flat=True)
-            .first()
-            if str(object_id).isdigit()
-            else None
-        )
-        if patient_id is not None:
-            record_event(
-                actor_id=request.user.pk,
-                actor_kind="staff",
-                actor_label=request.user.get_full_name()[:120],
-                action="read",
-                resource=f"admin:appointment:{object_id}",
-                patient_ref=patient_audit_ref(patient_id),
-                purpose="administration",
-            )
+        _record_admin_read(request, Appointment, object_id, "appointment")
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -111,3 +130,52 @@ class NextAvailabilityAdmin(ReadOnlyAdmin):
     list_display = ["motive", "agenda", "first_slot_at", "exhausted", "computed_at"]
     list_filter = ["exhausted"]
     raw_id_fields = ["agenda", "motive"]
+
+
+@admin.register(AppointmentChange)
+class AppointmentChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "appointment",
+        "kind",
+        "notify_patient",
+        "notified_at",
+    ]
+    list_filter = ["kind", "notify_patient"]
+    raw_id_fields = ["appointment", "actor"]
+
+
+@admin.register(RunningLate)
+class RunningLateAdmin(ReadOnlyAdmin):
+    list_display = ["day", "agenda", "minutes", "created_at", "notified_at"]
+    date_hierarchy = "day"
+    raw_id_fields = ["agenda", "actor", "appointments"]
+
+
+@admin.register(NoShowPolicy)
+class NoShowPolicyAdmin(admin.ModelAdmin):
+    list_display = ["practice", "enabled", "strikes_to_block", "strike_expiry_days"]
+    list_filter = ["enabled"]
+    raw_id_fields = ["practice"]
+
+
+@admin.register(Strike)
+class StrikeAdmin(ReadOnlyAdmin):
+    # The excuse is sealed: the admin shows a mask, never the text.
+    list_display = ["created_at", "patient", "practice", "expires_at", "excused_at"]
+    raw_id_fields = ["patient", "practice", "appointment", "excuse_decided_by"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        _record_admin_read(request, Strike, object_id, "strike")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(WaitingListEntry)
+class WaitingListEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "patient", "agenda", "motive", "status", "latest_on"]
+    list_filter = ["status"]
+    raw_id_fields = ["patient", "agenda", "motive", "created_by"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        _record_admin_read(request, WaitingListEntry, object_id, "waiting-list")
+        return super().change_view(request, object_id, form_url, extra_context)

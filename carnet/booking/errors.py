@@ -151,3 +151,199 @@ class HoldExpired(DomainError):
         "The time we kept for you was released after {minutes} minutes. "
         "Please choose a time again."
     )
+
+
+class OverbookingNotAllowed(DomainError):
+    """Only practice staff, in person, may book on top of another appointment."""
+
+    code = "overbooking_not_allowed"
+    kind = "forbidden"
+    message = _("Only the practice's staff can book on top of another appointment.")
+
+
+class SlotDuringAbsence(DomainError):
+    """The practitioner is absent then: not even staff may book it."""
+
+    code = "slot_during_absence"
+    kind = "conflict"
+    message = _("The practitioner is absent at this time.")
+
+
+class CancellationReasonRequired(DomainError):
+    """Staff must say why they cancel an appointment (the patient is told)."""
+
+    code = "cancellation_reason_required"
+    message = _("Give a reason for the cancellation: the patient will be told.")
+
+
+class StatusInvalid(DomainError):
+    """Not one of the appointment statuses."""
+
+    code = "status_invalid"
+    message = _("Choose a valid appointment status.")
+
+
+class StatusTransitionNotAllowed(DomainError):
+    """The appointment cannot go from its current status to the requested one."""
+
+    code = "status_transition_not_allowed"
+    kind = "conflict"
+    message = _("An appointment that is “{current}” cannot be marked “{target}”.")
+
+
+class AppointmentNotToday(DomainError):
+    """Arrival is marked on the appointment's day, not before."""
+
+    code = "appointment_not_today"
+    kind = "conflict"
+    message = _("This appointment is on a later day: it cannot be marked yet.")
+
+
+class NoShowTooEarly(DomainError):
+    """A no-show is marked only once the appointment's start has passed."""
+
+    code = "no_show_too_early"
+    kind = "conflict"
+    message = _(
+        "The appointment has not started yet: it can be marked as a no-show "
+        "only once its time has passed."
+    )
+
+
+class NoShowUndoTooLate(DomainError):
+    """A wrong no-show is undone on the day it was marked, not later."""
+
+    code = "no_show_undo_too_late"
+    kind = "conflict"
+    message = _("A no-show can only be undone on the day it was marked.")
+
+
+class RunningLateInvalid(DomainError):
+    """The delay must be a whole number of minutes, from 1 to the maximum."""
+
+    code = "running_late_invalid"
+    message = _("Enter a delay between 1 and {maximum} minutes.")
+
+
+class BookingBlockedByNoShows(DomainError):
+    """The patient missed too many appointments at this practice to book online there."""
+
+    code = "booking_blocked_by_no_shows"
+    kind = "forbidden"
+    message = _(
+        "Online booking at {practice} is closed to you for now, because several "
+        "appointments were missed without an excuse. To book, please call the "
+        "practice on {phone}. You can also send an excuse for a missed "
+        "appointment from your account."
+    )
+    message_without_phone = _(
+        "Online booking at {practice} is closed to you for now, because several "
+        "appointments were missed without an excuse. To book, please contact the "
+        "practice directly. You can also send an excuse for a missed appointment "
+        "from your account."
+    )
+
+    def __init__(self, *, practice: str, phone: str, strikes: int) -> None:
+        super().__init__(
+            None if phone else self.message_without_phone,
+            practice=practice,
+            phone=phone,
+        )
+        self.strikes = strikes
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The practice's phone (may be empty) and the number of strikes counted."""
+        return {"phone": self.params["phone"], "strikes": self.strikes}
+
+
+class NoShowPolicyInvalid(DomainError):
+    """Out-of-range settings for a practice's no-show policy."""
+
+    code = "no_show_policy_invalid"
+    message = _(
+        "Choose between 1 and {max_strikes} no-shows before blocking, and between "
+        "1 and {max_days} days during which a no-show counts."
+    )
+
+
+class StrikeNotFound(DomainError):
+    """Missing, or not the user's (or not their practice's): the same answer."""
+
+    code = "strike_not_found"
+    kind = "not_found"
+    message = _("This missed appointment does not exist.")
+
+
+class ExcuseInvalid(DomainError):
+    """An excuse must say something, within the length limit."""
+
+    code = "excuse_invalid"
+    message = _("Write your excuse ({max_length} characters at most).")
+
+
+class ExcuseAlreadySent(DomainError):
+    """One excuse per missed appointment."""
+
+    code = "excuse_already_sent"
+    kind = "conflict"
+    message = _("An excuse was already sent for this missed appointment.")
+
+
+class StrikeNotCounted(DomainError):
+    """An excuse is pointless for a strike that no longer counts."""
+
+    code = "strike_not_counted"
+    kind = "conflict"
+    message = _("This missed appointment no longer counts (it expired or was excused).")
+
+
+class ExcuseAlreadyDecided(DomainError):
+    """Staff already accepted or refused this excuse."""
+
+    code = "excuse_already_decided"
+    kind = "conflict"
+    message = _("A decision was already made on this missed appointment.")
+
+
+class ExcuseNotPending(DomainError):
+    """Refusing needs an excuse to refuse."""
+
+    code = "excuse_not_pending"
+    kind = "conflict"
+    message = _("The patient has not sent an excuse for this missed appointment.")
+
+
+class WaitingListDatesInvalid(DomainError):
+    """The range must start today or later and end on or after its start."""
+
+    code = "waiting_list_dates_invalid"
+    message = _("Choose dates from today onwards, the second on or after the first.")
+
+
+class WaitingListOutsideHorizon(DomainError):
+    """The range ends beyond the motive's booking horizon."""
+
+    code = "waiting_list_outside_horizon"
+    message = _(
+        "This visit can be booked at most {days} days ahead: choose an earlier end date."
+    )
+
+
+class WaitingListDuplicate(DomainError):
+    """The patient already waits for this motive."""
+
+    code = "waiting_list_duplicate"
+    kind = "conflict"
+    message = _(
+        "This person is already on the waiting list for this visit. Leave it "
+        "first to choose other dates."
+    )
+
+
+class WaitingListEntryNotFound(DomainError):
+    """Missing, or not the user's: the same answer."""
+
+    code = "waiting_list_entry_not_found"
+    kind = "not_found"
+    message = _("This waiting list request does not exist.")

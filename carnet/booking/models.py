@@ -14,6 +14,9 @@ from carnet.vault.fields import SealedTextField
 
 NO_OVERLAP_CONSTRAINT = "appointment_no_overlap"
 IDEMPOTENCY_CONSTRAINT = "appointment_idempotency_key_unique"
+WAITLIST_LIVE_CONSTRAINT = "waitlist_one_live_per_patient_motive"
+RUNNING_LATE_MAX_MINUTES = 240
+EXCUSE_MAX_LENGTH = 1000
 
 
 class AppointmentQuerySet(models.QuerySet["Appointment"]):
@@ -31,16 +34,26 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
 class Appointment(BaseModel):
     """A booked visit on one agenda line (FHIR Appointment).
 
-    No two non-cancelled appointments of one agenda overlap: on PostgreSQL an
-    exclusion constraint (migration 0002) is the judge; on SQLite the booking
+    No two non-cancelled appointments of one agenda overlap, except those staff
+    booked deliberately on top of another (`is_overbooked`): on PostgreSQL an
+    exclusion constraint (migration 0006) is the judge; on SQLite the booking
     service checks inside an IMMEDIATE transaction, which serialises writers.
+
+    On the day, staff move it along booked → arrived → in consultation →
+    fulfilled (seen), or mark it a no-show once its start has passed
+    (carnet.booking.staff.mark_status); each step keeps its instant.
     """
 
     class Status(models.TextChoices):
         BOOKED = "booked", pgettext_lazy("appointment status", "booked")
-        CANCELLED = "cancelled", pgettext_lazy("appointment status", "cancelled")
+        ARRIVED = "arrived", pgettext_lazy("appointment status", "arrived")
+        IN_CONSULTATION = (
+            "in_consultation",
+            pgettext_lazy("appointment status", "in consultation"),
+        )
+        FULFILLED = "fulfilled", pgettext_lazy("appointment status", "seen")
         NO_SHOW = "noshow", pgettext_lazy("appointment status", "no-show")
-        FULFILLED = "fulfilled", pgettext_lazy("appointment status", "fulfilled")
+        CANCELLED = "cancelled", pgettext_lazy("appointment status", "cancelled")
 
     class Actor(models.TextChoices):
         PATIENT = "patient", pgettext_lazy("booked by", "patient")
@@ -92,6 +105,15 @@ class Appointment(BaseModel):
     cancellation_reason = models.CharField(
         _("cancellation reason"), max_length=255, blank=True
     )
+    # Booked by staff on top of another appointment: exempt from the no-overlap
+    # constraint, and shown as such in the agenda.
+    is_overbooked = models.BooleanField(_("overbooked"), default=False)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    consultation_started_at = models.DateTimeField(
+        _("consultation started at"), null=True, blank=True
+    )
+    fulfilled_at = models.DateTimeField(_("seen at"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("marked as no-show at"), null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -237,3 +259,306 @@ class NextAvailability(models.Model):
     def slot_instants(self) -> list[datetime]:
         """The stored slots as aware UTC datetimes."""
         return [datetime.fromisoformat(value) for value in self.slots]
+
+
+class AppointmentChange(models.Model):
+    """A change staff made to an appointment, which its patient must be told about.
+
+    An outbox: the notifications context sends the rows whose `notified_at` is
+    empty and `notify_patient` set, then fills `notified_at`. Written in the
+    transaction of the change itself (carnet.booking.staff), so a change is
+    never kept without its notice.
+    """
+
+    class Kind(models.TextChoices):
+        MOVED = "moved", pgettext_lazy("appointment change", "moved")
+        CANCELLED = "cancelled", pgettext_lazy("appointment change", "cancelled")
+
+    appointment = models.ForeignKey(
+        Appointment,
+        verbose_name=_("appointment"),
+        on_delete=models.CASCADE,
+        related_name="changes",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    previous_starts_at = models.DateTimeField(
+        _("previous start"), null=True, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notify_patient = models.BooleanField(_("notify the patient"), default=True)
+    notified_at = models.DateTimeField(_("patient notified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appointment change")
+        verbose_name_plural = _("appointment changes")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notify_patient=True, notified_at__isnull=True),
+                name="apptchange_to_notify",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.kind}"
+
+
+class RunningLate(models.Model):
+    """Staff said an agenda runs late by some minutes on one local day.
+
+    `appointments` are those it concerned when declared (booked, not yet
+    over, later that day): the notifications context tells their patients and
+    fills `notified_at`.
+    """
+
+    agenda = models.ForeignKey(
+        "scheduling.Agenda",
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="running_late",
+    )
+    day = models.DateField(_("day"))
+    minutes = models.PositiveSmallIntegerField(_("minutes late"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("declared by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    appointments = models.ManyToManyField(
+        Appointment,
+        verbose_name=_("appointments concerned"),
+        blank=True,
+        related_name="running_late",
+    )
+    notified_at = models.DateTimeField(_("patients notified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("running late")
+        verbose_name_plural = _("running late")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["agenda", "day"], name="runninglate_agenda_day"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1, minutes__lte=RUNNING_LATE_MAX_MINUTES),
+                name="runninglate_minutes_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda_id} {self.day}: +{self.minutes} min"
+
+
+class NoShowPolicy(BaseModel):
+    """How one practice counts missed appointments (never platform-wide).
+
+    Each no-show staff mark is a strike that expires after
+    `strike_expiry_days`; a patient with `strikes_to_block` active, unexcused
+    strikes can no longer book online at this practice (staff still can). A
+    practice without a row has the defaults.
+    """
+
+    practice = models.OneToOneField(
+        "directory.Practice",
+        verbose_name=_("practice"),
+        on_delete=models.CASCADE,
+        related_name="no_show_policy",
+    )
+    enabled = models.BooleanField(_("count no-shows"), default=True)
+    strikes_to_block = models.PositiveSmallIntegerField(
+        _("no-shows before online booking is blocked"), default=3
+    )
+    strike_expiry_days = models.PositiveSmallIntegerField(
+        _("days a no-show counts"), default=365
+    )
+
+    class Meta:
+        verbose_name = _("no-show policy")
+        verbose_name_plural = _("no-show policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(strikes_to_block__gte=1, strikes_to_block__lte=50),
+                name="noshowpolicy_strikes_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(strike_expiry_days__gte=1, strike_expiry_days__lte=3650),
+                name="noshowpolicy_expiry_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice_id}: {self.strikes_to_block}/{self.strike_expiry_days}d"
+
+
+class StrikeQuerySet(models.QuerySet["Strike"]):
+    """Reusable filters on strikes."""
+
+    def counted(self, now: datetime) -> "StrikeQuerySet":
+        """Strikes that count at `now`: not excused and not expired."""
+        return self.filter(excused_at__isnull=True, expires_at__gt=now)
+
+
+class Strike(BaseModel):
+    """One no-show of a patient at a practice, counted until it expires or is excused.
+
+    The patient sees their strikes and may send an excuse (sealed under their
+    data key); staff of the practice accept it (the strike stops counting) or
+    refuse it.
+    """
+
+    patient = models.ForeignKey(
+        "accounts.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.CASCADE,
+        related_name="no_show_strikes",
+    )
+    practice = models.ForeignKey(
+        "directory.Practice",
+        verbose_name=_("practice"),
+        on_delete=models.CASCADE,
+        related_name="no_show_strikes",
+    )
+    appointment = models.OneToOneField(
+        Appointment,
+        verbose_name=_("appointment"),
+        on_delete=models.CASCADE,
+        related_name="strike",
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    excuse_text = SealedTextField(_("excuse"), blank=True, max_length=EXCUSE_MAX_LENGTH)
+    excuse_sent_at = models.DateTimeField(_("excuse sent at"), null=True, blank=True)
+    excuse_decided_at = models.DateTimeField(
+        _("excuse decided at"), null=True, blank=True
+    )
+    excuse_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("excuse decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    excused_at = models.DateTimeField(_("excused at"), null=True, blank=True)
+    vault_row = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+
+    objects = StrikeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("no-show strike")
+        verbose_name_plural = _("no-show strikes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["patient", "practice", "expires_at"],
+                name="strike_patient_practice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id}@{self.practice_id} until {self.expires_at:%Y-%m-%d}"
+
+    def vault_subject(self) -> str:
+        """The excuse is sealed under the patient's own data key."""
+        return self.patient.vault_subject()
+
+    def counts_at(self, now: datetime) -> bool:
+        """Whether the strike counts towards blocking at `now`."""
+        return self.excused_at is None and self.expires_at > now
+
+    @property
+    def excuse_pending(self) -> bool:
+        """An excuse was sent and staff have not decided on it yet."""
+        return self.excuse_sent_at is not None and self.excuse_decided_at is None
+
+
+class WaitingListEntry(BaseModel):
+    """A patient asks to be offered an earlier slot of one motive within a date range.
+
+    At most one live (active or offered) entry per patient and motive. Offers
+    are made by the notifications context (a freed slot is offered, the entry
+    becomes `offered`, then `fulfilled` once booked).
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("waiting list entry", "waiting")
+        OFFERED = "offered", pgettext_lazy("waiting list entry", "slot offered")
+        FULFILLED = "fulfilled", pgettext_lazy("waiting list entry", "booked")
+        CANCELLED = "cancelled", pgettext_lazy("waiting list entry", "cancelled")
+
+    LIVE = (Status.ACTIVE, Status.OFFERED)
+
+    patient = models.ForeignKey(
+        "accounts.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.CASCADE,
+        related_name="waiting_list_entries",
+    )
+    agenda = models.ForeignKey(
+        "scheduling.Agenda",
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="waiting_list",
+    )
+    motive = models.ForeignKey(
+        "scheduling.VisitMotive",
+        verbose_name=_("motive"),
+        on_delete=models.CASCADE,
+        related_name="waiting_list",
+    )
+    earliest_on = models.DateField(_("from"))
+    latest_on = models.DateField(_("until"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.ACTIVE
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("waiting list entry")
+        verbose_name_plural = _("waiting list entries")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["agenda", "status", "latest_on"], name="waitlist_agenda"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest_on__gte=F("earliest_on")),
+                name="waitlist_dates_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "motive"],
+                condition=Q(status__in=["active", "offered"]),
+                name=WAITLIST_LIVE_CONSTRAINT,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.motive_id} {self.earliest_on}–{self.latest_on}"
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the entry still waits for (or holds) an offer."""
+        return self.status in self.LIVE

@@ -36,6 +36,7 @@ from carnet.booking.models import (
     SlotHold,
 )
 from carnet.booking.nextslots import refresh_agenda
+from carnet.booking.policy import check_online_booking_allowed
 from carnet.booking.selectors import (
     hold_minutes,
     list_appointments_for_user,
@@ -184,7 +185,10 @@ def book_appointment(
 
     Raises a DomainError naming the rule that refuses it; SlotUnavailable
     (with the nearest alternatives) when the slot is taken or held by someone
-    else, including when a concurrent booking wins the race. Takes the agenda's
+    else, including when a concurrent booking wins the race;
+    BookingBlockedByNoShows (patients and API clients, never staff) when the
+    patient missed too many appointments at the practice
+    (carnet.booking.policy). Takes the agenda's
     row lock first, so bookings of one agenda queue up; the database constraint
     stays the judge on PostgreSQL, the IMMEDIATE transaction on SQLite. With an
     idempotency key, repeating the same request returns the first appointment
@@ -209,6 +213,10 @@ def book_appointment(
         if earlier is not None:
             return earlier
     motive = get_motive(agenda_id=agenda_id, motive_id=motive_id)
+    if actor != Actor.STAFF:
+        check_online_booking_allowed(
+            patient=patient, practice_id=motive.agenda.practice_id, now=now
+        )
     if not motive.open_to_new_patients and not _is_known_patient(
         patient=patient, motive=motive, now=now
     ):
@@ -344,9 +352,13 @@ def reschedule_appointment(
     )
     appointment.starts_at = starts_at
     appointment.ends_at = starts_at + motive.duration
+    # The new time was checked free: it no longer lies on top of another.
+    appointment.is_overbooked = False
     try:
         with transaction.atomic():
-            appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
+            appointment.save(
+                update_fields=["starts_at", "ends_at", "is_overbooked", "updated_at"]
+            )
     except IntegrityError as exc:
         if _constraint_name(exc) == NO_OVERLAP_CONSTRAINT:
             raise _unavailable(motive, starts_at, now, holder) from exc
