@@ -115,7 +115,7 @@ class FeeSector(models.TextChoices):
 
     FR_1 = "fr_1", _("Secteur 1 (regulated fees)")
     FR_2 = "fr_2", _("Secteur 2 (extra fees allowed)")
-    FR_NC = "fr_nc", _("Non conventionné (not refunded by health insurance)")
+    FR_NC = "fr_nc", _("Non conventionné (barely refunded by health insurance)")
     DE_GKV = "de_gkv", _("Statutory health insurance")
     DE_PRIVATE = "de_private", _("Private patients only")
     IT_SSN = "it_ssn", _("National health service (SSN)")
