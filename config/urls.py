@@ -15,7 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     # The language switcher: Django's set_language, also saved on the account.
     path("i18n/setlang/", set_language, name="set_language"),
-    path("pro/", include("carnet.booking.urls")),
+    path("pro/", include("carnet.pro.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -2,8 +2,9 @@
 
 `ScrubFilter` goes on every handler: it merges a record's arguments into its
 message and removes from it what must never reach a log (DESIGN invariant 5):
-query strings (search terms), IP addresses, bearer tokens and secrets, e-mail
-addresses, and long digit runs (phone numbers, health insurance numbers).
+query strings (search terms), IP addresses, bearer tokens, calendar feed
+tokens and other secrets, e-mail addresses, and long digit runs (phone
+numbers, health insurance numbers).
 Exceptions passed as arguments are reduced to their type: their text may quote
 a request body.
 
@@ -36,6 +37,10 @@ REDACTED = "[redacted]"
 _TOKEN = re.compile(r"""[^\s"'<>]+""")
 _BEARER = re.compile(r"\bBearer\s+[^\s\"',;]+", re.IGNORECASE)
 _CARNET_TOKEN = re.compile(r"\bcrt_[A-Za-z0-9_\-]+")
+# An agenda's calendar feed URL is its own secret (/pro/feeds/<token>.ics): the
+# path segment goes, however written, and so does a feed token anywhere else.
+_FEED_PATH = re.compile(r"/feeds/[^\s\"'<>?#/]+")
+_FEED_TOKEN = re.compile(r"\bcal_[A-Za-z0-9_\-]+")
 _SECRET_PAIR = re.compile(
     r"\b(?P<key>(?:__Host-)?(?:sessionid|csrftoken|csrfmiddlewaretoken)|"
     r"password|passwd|secret|token|access_token|refresh_token|api_key|apikey)"
@@ -87,6 +92,8 @@ def scrub(text: str) -> str:
     text = _TOKEN.sub(_without_query, text)
     text = _BEARER.sub(f"Bearer {REDACTED}", text)
     text = _CARNET_TOKEN.sub(f"crt_{REDACTED}", text)
+    text = _FEED_PATH.sub(f"/feeds/{REDACTED}", text)
+    text = _FEED_TOKEN.sub(f"cal_{REDACTED}", text)
     text = _SECRET_PAIR.sub(rf"\g<key>\g<sep>{REDACTED}", text)
     text = _EMAIL.sub("[email]", text)
     text = _IPV6.sub(_without_ip, text)

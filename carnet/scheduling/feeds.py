@@ -8,9 +8,11 @@ with minimal content, is the job of the feed view.
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -24,6 +26,8 @@ from carnet.scheduling.selectors import (
 
 FEED_TOKEN_PREFIX = "cal_"  # noqa: S105 - a public marker, not a secret
 _MAX_TOKEN_LENGTH = 128
+# last_used_at is kept to the minute: calendar apps poll, a write per fetch is waste.
+FEED_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_feed_token(raw: str) -> str:
@@ -113,3 +117,24 @@ def get_feed_for_token(*, raw: str) -> AgendaFeed | None:
         )
         .first()
     )
+
+
+def mark_feed_used(*, feed: AgendaFeed, now: datetime | None = None) -> bool:
+    """Set the feed's last_used_at to `now`, unless it was set less than a minute ago.
+
+    At most one write a minute whatever the number of fetches (a conditional
+    UPDATE, so concurrent fetches write once). Returns whether it wrote, and
+    keeps `feed.last_used_at` in step.
+    """
+    now = now or timezone.now()
+    since = now - FEED_USE_RESOLUTION
+    if feed.last_used_at is not None and feed.last_used_at > since:
+        return False
+    written = (
+        AgendaFeed.objects.filter(pk=feed.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=since))
+        .update(last_used_at=now)
+    )
+    if written:
+        feed.last_used_at = now
+    return bool(written)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "carnet.booking",
     "carnet.records",
     "carnet.web",
+    "carnet.pro",
     "carnet.api",
 ]
 
