@@ -147,3 +147,23 @@ def test_an_empty_week_offers_the_next_availability(client, pediatrician, agenda
         reverse("web:practitioner", args=[pediatrician.pk]), {"motive": far.pk}
     ).content.decode()
     assert "week=2026-03-09" in page
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "shown"),
+    [
+        ("48.85", "2.35", True),
+        ("95", "2.35", False),
+        ("nan-ish", "2", False),
+        ("48.85", "190", False),
+    ],
+)
+def test_the_distance_on_the_practitioner_page_needs_a_real_position(
+    client, pediatrician, lat, lon, shown
+):
+    page = client.get(
+        reverse("web:practitioner", args=[pediatrician.pk]),
+        {"lat": lat, "lon": lon},
+        headers={"accept-language": "en"},
+    ).content.decode()
+    assert ("km from your search" in page) is shown

@@ -1,7 +1,6 @@
 """Home, search results and the practitioner page."""
 
 from dataclasses import replace
-from datetime import UTC
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -99,12 +98,13 @@ def _pages(request: HttpRequest, count: int, page: int) -> dict:
     }
 
 
-def _float(value: str | None) -> float | None:
+def _coordinate(value: str | None, limit: float) -> float | None:
+    """A latitude (limit 90) or longitude (limit 180) from the query string, or None."""
     try:
         number = float(value) if value else None
     except ValueError:
         return None
-    return number if number is not None and abs(number) <= 180 else None
+    return number if number is not None and abs(number) <= limit else None
 
 
 @require_GET
@@ -116,7 +116,8 @@ def practitioner(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     known = request.GET.get("known") == "1"
     asked_known = request.GET.get("known") in ("0", "1")
-    lat, lon = _float(request.GET.get("lat")), _float(request.GET.get("lon"))
+    lat = _coordinate(request.GET.get("lat"), 90)
+    lon = _coordinate(request.GET.get("lon"), 180)
     here = GeoPoint(lat, lon) if lat is not None and lon is not None else None
 
     places = []
@@ -157,7 +158,6 @@ def practitioner(request: HttpRequest, pk: int) -> HttpResponse:
         "nav_url": f"?known={int(known)}&motive={chosen.pk}" if chosen else "",
         "summary": summary,
         "bookable": any(s.motive is not None for s in summary.values()),
-        "now": now.astimezone(UTC),
     }
     if week is not None and request.headers.get("HX-Request"):
         return render(request, "web/practitioner/_week.html", context)
