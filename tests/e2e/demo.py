@@ -498,19 +498,23 @@ def navigate(page: Any, action: Callable[[], Any], *, status: int = 200) -> None
 
 def htmx_swap(page: Any, action: Callable[[], Any], *, path: str) -> None:
     """Run `action` and wait until htmx has fetched `path` and settled the swap."""
+    # The flag is an attribute that a selector waits for: wait_for_function would
+    # evaluate a string in the page, which the CSP (no 'unsafe-eval') may refuse.
     page.evaluate(
         """() => {
-          window.__carnetSettled = false;
+          delete document.documentElement.dataset.carnetSettled;
           document.addEventListener(
-            "htmx:afterSettle", () => { window.__carnetSettled = true; }, {once: true}
+            "htmx:afterSettle",
+            () => { document.documentElement.dataset.carnetSettled = "1"; },
+            {once: true}
           );
         }"""
     )
     with page.expect_response(lambda r: urlsplit(r.url).path == path):
         action()
     try:
-        page.wait_for_function(
-            "() => window.__carnetSettled === true", timeout=TIMEOUT_MS
+        page.wait_for_selector(
+            "html[data-carnet-settled]", state="attached", timeout=TIMEOUT_MS
         )
     except PlaywrightTimeoutError as exc:
         raise AssertionError(f"htmx did not swap {path} in on {page.url}") from exc
