@@ -20,8 +20,8 @@ from carnet.scheduling.errors import FeedNotFound
 from carnet.scheduling.models import AgendaFeed
 from carnet.scheduling.selectors import (
     SETTINGS_PERMISSION,
-    check_settings_access,
     get_managed_agenda,
+    get_managed_object,
 )
 
 FEED_TOKEN_PREFIX = "cal_"  # noqa: S105 - a public marker, not a secret
@@ -77,15 +77,13 @@ def revoke_feed(
     Idempotent: revoking twice keeps the first instant. Raises FeedNotFound
     for a missing feed or another practice's, and the settings gate's errors.
     """
-    feed = AgendaFeed.objects.select_related("agenda").filter(pk=feed_id).first()
-    if feed is None:
-        raise FeedNotFound()
-    check_settings_access(
+    feed = get_managed_object(
         actor=actor,
-        practice_id=feed.agenda.practice_id,
+        model=AgendaFeed,
+        pk=feed_id,
         permission=SETTINGS_PERMISSION,
-        request=request,
         not_found=FeedNotFound,
+        request=request,
     )
     now = timezone.now()
     AgendaFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(

@@ -7,10 +7,11 @@ opening hours, motives, absences and calendar feeds.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Prefetch, Q
+from django.db.models import Model, Prefetch, Q
 from django.http import HttpRequest
 
 from carnet.accounts.errors import NotAllowedForRole, NotStaffOfPractice
@@ -41,6 +42,8 @@ ABSENCES_PERMISSION = Permission.MANAGE_ABSENCES
 
 READ_PERMISSION = Permission.VIEW_AGENDA
 """Reading the settings (the whole team)."""
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +170,33 @@ def check_settings_access(
         raise not_found() from None
     except NotAllowedForRole:
         raise SettingsForbidden() from None
+
+
+def get_managed_object(
+    *,
+    actor: AbstractBaseUser,
+    model: type[M],
+    pk: int,
+    permission: str,
+    not_found: type[DomainError],
+    request: HttpRequest | None = None,
+) -> M:
+    """A row of `model` that belongs to an agenda (rule, motive, absence, feed), for its staff.
+
+    Raises `not_found` when it is missing or the actor is not part of the
+    agenda's practice (the same answer), and the settings gate's errors.
+    """
+    row = model.objects.select_related("agenda").filter(pk=pk).first()
+    if row is None:
+        raise not_found()
+    check_settings_access(
+        actor=actor,
+        practice_id=row.agenda.practice_id,
+        permission=permission,
+        request=request,
+        not_found=not_found,
+    )
+    return row
 
 
 def get_managed_agenda(

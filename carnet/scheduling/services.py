@@ -59,8 +59,8 @@ from carnet.scheduling.preview import RuleDraft, check_draft, check_no_overlap
 from carnet.scheduling.selectors import (
     ABSENCES_PERMISSION,
     SETTINGS_PERMISSION,
-    check_settings_access,
     get_managed_agenda,
+    get_managed_object,
     list_rule_drafts,
     lock_agenda,
 )
@@ -209,17 +209,14 @@ def _save_rule(
 def _get_managed_rule(
     *, actor: AbstractBaseUser, rule_id: int, request: HttpRequest | None
 ) -> OpeningRule:
-    rule = OpeningRule.objects.select_related("agenda").filter(pk=rule_id).first()
-    if rule is None:
-        raise OpeningRuleNotFound()
-    check_settings_access(
+    return get_managed_object(
         actor=actor,
-        practice_id=rule.agenda.practice_id,
+        model=OpeningRule,
+        pk=rule_id,
         permission=SETTINGS_PERMISSION,
-        request=request,
         not_found=OpeningRuleNotFound,
+        request=request,
     )
-    return rule
 
 
 @transaction.atomic
@@ -468,17 +465,14 @@ def _clean_motive_fields(values: Mapping[str, object]) -> dict[str, Any]:
 def _get_managed_motive(
     *, actor: AbstractBaseUser, motive_id: int, request: HttpRequest | None
 ) -> VisitMotive:
-    motive = VisitMotive.objects.select_related("agenda").filter(pk=motive_id).first()
-    if motive is None:
-        raise MotiveNotFound()
-    check_settings_access(
+    return get_managed_object(
         actor=actor,
-        practice_id=motive.agenda.practice_id,
+        model=VisitMotive,
+        pk=motive_id,
         permission=SETTINGS_PERMISSION,
-        request=request,
         not_found=MotiveNotFound,
+        request=request,
     )
-    return motive
 
 
 @transaction.atomic
@@ -683,15 +677,13 @@ def delete_absence(
 
     Raises AbsenceNotFound for a missing absence or another practice's.
     """
-    absence = Absence.objects.select_related("agenda").filter(pk=absence_id).first()
-    if absence is None:
-        raise AbsenceNotFound()
-    check_settings_access(
+    absence = get_managed_object(
         actor=actor,
-        practice_id=absence.agenda.practice_id,
+        model=Absence,
+        pk=absence_id,
         permission=ABSENCES_PERMISSION,
-        request=request,
         not_found=AbsenceNotFound,
+        request=request,
     )
     lock_agenda(agenda_id=absence.agenda_id)
     absence.delete()

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from carnet.core.errors import NotFound
-from carnet.directory.models import Practitioner, PractitionerRole
+from carnet.directory.models import Location, Practitioner, PractitionerRole
 from carnet.scheduling.models import Agenda
 from carnet.scheduling.selectors import list_agendas_for_practitioners
 
@@ -39,3 +39,17 @@ def get_public_practitioner(*, pk: int) -> PublicPractitioner:
         raise PractitionerNotFound()
     agendas = list_agendas_for_practitioners(practitioner_ids=[pk])[pk]
     return PublicPractitioner(practitioner=practitioner, agendas=agendas)
+
+
+def get_public_location(*, pk: int) -> Location:
+    """A location where an active practitioner works (what a map link may point at)."""
+    location = (
+        Location.objects.filter(
+            pk=pk, roles__is_active=True, roles__practitioner__is_active=True
+        )
+        .distinct()
+        .first()
+    )
+    if location is None:
+        raise PractitionerNotFound()
+    return location

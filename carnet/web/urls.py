@@ -7,6 +7,7 @@ urlpatterns = [
     # Search and the practitioner page (carnet/web/views/search.py)
     path("search/", search.results, name="search"),
     path("practitioners/<int:pk>/", search.practitioner, name="practitioner"),
+    path("places/<int:location_id>/map/", search.map_link, name="map-link"),
     # Booking funnel (carnet/web/views/booking.py)
     path("book/<int:agenda_id>/<int:motive_id>/", booking.start, name="book-start"),
     path("book/hold/<uuid:hold_id>/", booking.hold, name="book-hold"),

@@ -123,15 +123,31 @@ def test_the_week_picker_shows_a_week_and_pages_through_weeks(
         assert client.get(url, {"motive": motive.pk, "week": junk}).status_code == 200
 
 
-def test_the_practitioner_page_links_out_only_without_referrer(client, pediatrician):
+def test_the_practitioner_page_points_at_no_other_host(client, pediatrician, agenda):
     page = client.get(
         reverse("web:practitioner", args=[pediatrician.pk])
     ).content.decode()
-    external = re.findall(r'<a href="https://[^"]+"[^>]*>', page)
-    assert external
-    assert all('rel="noreferrer' in link for link in external)
+    map_url = reverse("web:map-link", args=[agenda.location_id])
+
+    assert re.findall(r'(?:href|src)="(?:https?:)?//', page) == []
     assert "<iframe" not in page
     assert "<img" not in page
+    link = re.search(rf'<a href="{map_url}"[^>]*>', page).group(0)
+    assert 'rel="noreferrer' in link
+
+
+def test_the_map_link_sends_the_visitor_to_openstreetmap_only_when_clicked(
+    client, pediatrician, agenda
+):
+    response = client.get(reverse("web:map-link", args=[agenda.location_id]))
+    location = agenda.location
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(
+        f"https://www.openstreetmap.org/?mlat={location.latitude:.5f}&mlon={location.longitude:.5f}"
+    )
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert client.get(reverse("web:map-link", args=[999999])).status_code == 404
 
 
 def test_an_unknown_practitioner_is_a_404(client, db):

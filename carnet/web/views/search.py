@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,7 +13,11 @@ from carnet.directory.search import PAGE_SIZE, GeoPoint, SearchQuery, search
 from carnet.directory.selectors import distance_km
 from carnet.scheduling.models import VisitMotive
 from carnet.web.forms import SearchForm
-from carnet.web.selectors import PractitionerNotFound, get_public_practitioner
+from carnet.web.selectors import (
+    PractitionerNotFound,
+    get_public_location,
+    get_public_practitioner,
+)
 from carnet.web.slots import build_week, parse_week
 
 SLOTS_PER_RESULT = 4
@@ -162,3 +166,23 @@ def practitioner(request: HttpRequest, pk: int) -> HttpResponse:
     if week is not None and request.headers.get("HX-Request"):
         return render(request, "web/practitioner/_week.html", context)
     return render(request, "web/practitioner/page.html", context)
+
+
+OPENSTREETMAP = "https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
+
+
+@require_GET
+def map_link(request: HttpRequest, location_id: int) -> HttpResponse:
+    """Send the visitor who clicked "open in OpenStreetMap" there.
+
+    Our pages never point at another host: the link is ours, and only this
+    redirect, followed on the visitor's explicit click, leaves the site
+    (Referrer-Policy no-referrer, so OpenStreetMap learns nothing of the page).
+    """
+    try:
+        location = get_public_location(pk=location_id)
+    except PractitionerNotFound:
+        raise Http404 from None
+    return HttpResponseRedirect(
+        OPENSTREETMAP.format(lat=location.latitude, lon=location.longitude)
+    )
