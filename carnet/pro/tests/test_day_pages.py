@@ -17,8 +17,8 @@ from carnet.accounts.roles import Permission
 from carnet.audit.models import AuditEvent
 from carnet.audit.selectors import verify_chain
 from carnet.booking.models import Appointment
-from carnet.pro import views
 from carnet.pro.tests.conftest import paris
+from carnet.pro.views import day as views
 from carnet.records.services import write_note
 from carnet.scheduling.tests.factories import AgendaFactory, MotiveFactory
 

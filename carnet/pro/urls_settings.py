@@ -1,0 +1,5 @@
+"""Routes of the workspace's settings pages (included by carnet.pro.urls)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Staff pages of the practitioner's workspace, one module per area."""
