@@ -19,14 +19,16 @@ cat <<MSG
   Carnet is running on http://127.0.0.1:8000  (Ctrl-C stops it)
 
     Patient site        http://127.0.0.1:8000/  (search, book, "My appointments")
+    Staff workspace     http://127.0.0.1:8000/pro/  (agenda, patients, settings, team)
     API documentation   http://127.0.0.1:8000/api/docs
     Administration      http://127.0.0.1:8000/admin/
 
     patient        patient@carnet.test        / carnet-patient
-    practitioner   practitioner@carnet.test   / carnet-practitioner
+    practitioner   practitioner@carnet.test   / carnet-practitioner  (and practice admin)
+    secretary      secretary@carnet.test      / carnet-secretary
     admin          admin@carnet.test          / carnet-admin
 
-    Staff (practitioner, admin) set up two-factor authentication at first login:
+    Staff (practitioner, secretary, admin) set up two-factor authentication at first login:
     any authenticator app (TOTP) or a passkey. Patient data stays closed until then.
 
     API token:  .venv/bin/python manage.py mint_token patient@carnet.test

@@ -76,8 +76,16 @@ PATIENT_ACCOUNT = DemoAccount("patient", "patient@carnet.test", "carnet-patient"
 PRACTITIONER_ACCOUNT = DemoAccount(
     "practitioner", "practitioner@carnet.test", "carnet-practitioner"
 )
+SECRETARY_ACCOUNT = DemoAccount(
+    "secretary", "secretary@carnet.test", "carnet-secretary"
+)
 ADMIN_ACCOUNT = DemoAccount("admin", "admin@carnet.test", "carnet-admin")
-DEMO_ACCOUNTS = (PATIENT_ACCOUNT, PRACTITIONER_ACCOUNT, ADMIN_ACCOUNT)
+DEMO_ACCOUNTS = (
+    PATIENT_ACCOUNT,
+    PRACTITIONER_ACCOUNT,
+    SECRETARY_ACCOUNT,
+    ADMIN_ACCOUNT,
+)
 
 COUNTED = (
     ("specialties", Specialty),
@@ -593,13 +601,28 @@ def _ensure_demo_practitioner(result: SeedResult) -> None:
         Practitioner.objects.filter(pk=practitioner.pk, account__isnull=True).update(
             account=user
         )
-    # Their team role at the practice; staff pages then ask for a second factor.
-    for role in practitioner.roles.all():
-        StaffMembership.objects.get_or_create(
-            user=user,
-            practice_id=role.practice_id,
-            role=StaffMembership.Role.PRACTITIONER,
+    # Their team roles at the practice (a practitioner running their own
+    # practice is its administrator too), and the front desk's secretary;
+    # staff pages then ask each for a second factor.
+    secretary = User.objects.filter(email=SECRETARY_ACCOUNT.email).first()
+    if secretary is None:
+        secretary = User.objects.create_user(
+            SECRETARY_ACCOUNT.email,
+            SECRETARY_ACCOUNT.password,
+            first_name="Sophie",
+            last_name="Roux",
+            language=User.Language.FR,
         )
+        result.created["users"] += 1
+    for role in practitioner.roles.all():
+        for member, team_role in (
+            (user, StaffMembership.Role.PRACTITIONER),
+            (user, StaffMembership.Role.PRACTICE_ADMIN),
+            (secretary, StaffMembership.Role.SECRETARY),
+        ):
+            StaffMembership.objects.get_or_create(
+                user=member, practice_id=role.practice_id, role=team_role
+            )
 
 
 def _ensure_demo_patient(now: datetime, result: SeedResult) -> None:

@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from carnet.accounts.models import Patient, User
+from carnet.accounts.models import Patient, StaffMembership, User
 from carnet.booking.models import Appointment
 from carnet.directory.demo.generator import describe_practitioner, identify
 from carnet.directory.demo.loader import COUNTED, DEMO_ACCOUNTS, PRACTITIONER_ACCOUNT
@@ -108,7 +108,7 @@ def test_the_data_set_is_reproducible_from_the_practitioner_index():
         assert practitioner.specialty.code == draft.identity.specialty.code
 
 
-def test_the_three_demo_accounts_can_log_in():
+def test_the_demo_accounts_can_log_in():
     output = seed(20)
 
     for account in DEMO_ACCOUNTS:
@@ -122,6 +122,23 @@ def test_the_three_demo_accounts_can_log_in():
             identifier_system="rpps", specialty__code="general-practice"
         ).values_list("identifier", flat=True)
     )
+
+
+def test_the_demo_practice_has_an_administrator_practitioner_and_a_secretary():
+    seed(20)
+
+    gp = Practitioner.objects.get(account__email=PRACTITIONER_ACCOUNT.email)
+    practice_id = gp.roles.first().practice_id
+    roles = set(
+        StaffMembership.objects.filter(practice_id=practice_id).values_list(
+            "user__email", "role"
+        )
+    )
+    assert roles == {
+        ("practitioner@carnet.test", "practitioner"),
+        ("practitioner@carnet.test", "practice_admin"),
+        ("secretary@carnet.test", "secretary"),
+    }
 
 
 def test_the_demo_patient_has_two_relatives_and_an_upcoming_appointment():
