@@ -9,6 +9,8 @@ stops counting) or refuses. A blocked patient is told why and how to reach the
 practice; staff can always book them.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -274,7 +276,11 @@ def list_strikes_for_practice(
     """
     require_practice_staff(actor=actor, practice_id=practice_id, request=request)
     strikes = Strike.objects.filter(practice_id=practice_id).select_related(
-        "patient", "appointment", "appointment__motive"
+        "patient",
+        "practice",
+        "appointment",
+        "appointment__agenda",
+        "appointment__motive",
     )
     if pending_only:
         strikes = strikes.filter(
@@ -289,3 +295,100 @@ def list_strikes_for_practice(
         purpose=Purpose.CARE,
     )
     return shown
+
+
+@dataclass(frozen=True)
+class NoShowStanding:
+    """One patient's missed appointments at one practice, and what they mean now."""
+
+    patient: Patient
+    practice: Practice
+    policy: NoShowPolicy
+    strikes: list[Strike]
+    counted: int
+    blocked: bool
+
+
+def _standings(strikes: Iterable[Strike], *, now: datetime) -> list[NoShowStanding]:
+    """Group strikes per (patient, practice), in the order first met; one policy query."""
+    groups: dict[tuple[int, int], list[Strike]] = {}
+    for strike in strikes:
+        groups.setdefault((strike.patient_id, strike.practice_id), []).append(strike)
+    practice_ids = {practice_id for _patient_id, practice_id in groups}
+    policies = {
+        p.practice_id: p
+        for p in NoShowPolicy.objects.filter(practice_id__in=practice_ids)
+    }
+    standings = []
+    for (_patient_id, practice_id), group in groups.items():
+        policy = policies.get(practice_id) or NoShowPolicy(practice_id=practice_id)
+        counted = sum(1 for s in group if s.counts_at(now))
+        standings.append(
+            NoShowStanding(
+                patient=group[0].patient,
+                practice=group[0].practice,
+                policy=policy,
+                strikes=group,
+                counted=counted,
+                blocked=policy.enabled and counted >= policy.strikes_to_block,
+            )
+        )
+    return standings
+
+
+def list_no_show_standings_for_user(
+    *, user: User, now: datetime
+) -> list[NoShowStanding]:
+    """The user's and relatives' strikes grouped per patient and practice, blocked first.
+
+    Each group says how many strikes count at `now` and whether online
+    booking at that practice is blocked for that patient (the practice's own
+    policy decides). Expired and excused strikes are included.
+    """
+    standings = _standings(list_strikes_for_user(user=user), now=now)
+    return sorted(standings, key=lambda s: (not s.blocked, -s.counted))
+
+
+@dataclass(frozen=True)
+class PracticeNoShows:
+    """What a practice's no-show page shows: its policy, who has strikes, pending excuses."""
+
+    policy: NoShowPolicy
+    standings: list[NoShowStanding]
+    pending: list[Strike]
+
+
+def get_practice_no_shows(
+    *,
+    actor: AbstractBaseUser,
+    practice_id: int,
+    now: datetime,
+    request: HttpRequest | None = None,
+    actor_kind: str = STAFF,
+) -> PracticeNoShows:
+    """The practice's policy, its patients' counting strikes and the excuses awaiting a decision.
+
+    For the practice's practitioners and administrators. Reads through
+    list_strikes_for_practice (one read event per patient shown). Raises
+    NotStaffOfPractice or MfaRequired.
+    """
+    require_practice_staff(
+        actor=actor, practice_id=practice_id, request=request, roles=DECIDING_ROLES
+    )
+    strikes = list_strikes_for_practice(
+        actor=actor, practice_id=practice_id, request=request, actor_kind=actor_kind
+    )
+    current = [s for s in strikes if s.counts_at(now)]
+    standings = sorted(
+        _standings(current, now=now),
+        key=lambda s: (not s.blocked, -s.counted, s.patient.last_name, s.patient.pk),
+    )
+    pending = sorted(
+        (s for s in strikes if s.excuse_pending),
+        key=lambda s: (s.excuse_sent_at, s.pk),
+    )
+    return PracticeNoShows(
+        policy=get_no_show_policy(practice_id=practice_id),
+        standings=standings,
+        pending=pending,
+    )

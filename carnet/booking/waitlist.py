@@ -6,6 +6,7 @@ agenda's live requests. Offering freed slots and the cascade between
 waiting patients belong to the notifications context (not here).
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -15,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from carnet.accounts.models import User
+from carnet.accounts.roles import Permission, require_permission
 from carnet.accounts.selectors import get_patient_for_user, list_patients_for_user
 from carnet.audit.models import Purpose
 from carnet.booking.access import record_staff_reads, require_practice_staff
@@ -171,3 +173,54 @@ def list_waiting_list(
         purpose=Purpose.BOOKING,
     )
     return entries
+
+
+@dataclass(frozen=True)
+class AgendaWaitingList:
+    """One agenda's live requests, in the order offers will go (first come, first offered)."""
+
+    agenda: Agenda
+    entries: list[WaitingListEntry]
+
+
+def list_waiting_lists_for_practice(
+    *,
+    actor: AbstractBaseUser,
+    practice_id: int,
+    agenda_id: int | None = None,
+    request: HttpRequest | None = None,
+    actor_kind: str = STAFF,
+) -> list[AgendaWaitingList]:
+    """The live waiting list of each agenda of the practice (or only `agenda_id`'s).
+
+    For members whose role grants VIEW_WAITING_LIST. Records one read event
+    per patient shown (list_waiting_list). Raises NotStaffOfPractice,
+    NotAllowedForRole, MfaRequired, or NotFound for an agenda of another
+    practice.
+    """
+    require_permission(
+        user=actor,
+        practice_id=practice_id,
+        permission=Permission.VIEW_WAITING_LIST,
+        request=request,
+    )
+    agendas = Agenda.objects.filter(practice_id=practice_id).select_related(
+        "practitioner", "location"
+    )
+    if agenda_id is not None:
+        agendas = agendas.filter(pk=agenda_id)
+    chosen = list(agendas.order_by("practitioner__last_name", "name", "pk"))
+    if agenda_id is not None and not chosen:
+        raise NotFound()
+    return [
+        AgendaWaitingList(
+            agenda=agenda,
+            entries=list_waiting_list(
+                actor=actor,
+                agenda_id=agenda.pk,
+                request=request,
+                actor_kind=actor_kind,
+            ),
+        )
+        for agenda in chosen
+    ]

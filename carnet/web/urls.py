@@ -1,6 +1,6 @@
 from django.urls import path
 
-from carnet.web.views import booking, me, search
+from carnet.web.views import booking, me, me_practices, search
 
 app_name = "web"
 urlpatterns = [
@@ -40,4 +40,22 @@ urlpatterns = [
     path("me/delete/", me.delete_account, name="me-delete"),
     path("me/notifications/", me.notifications, name="me-notifications"),
     path("me/security/", me.security, name="me-security"),
+    # No-shows and the waiting list (carnet/web/views/me_practices.py)
+    path("me/no-shows/", me_practices.no_shows, name="me-no-shows"),
+    path(
+        "me/no-shows/<int:strike_id>/excuse/",
+        me_practices.excuse,
+        name="me-no-show-excuse",
+    ),
+    path("me/waiting-list/", me_practices.waiting_list, name="me-waiting-list"),
+    path(
+        "me/waiting-list/join/<int:agenda_id>/",
+        me_practices.join,
+        name="me-waiting-list-join",
+    ),
+    path(
+        "me/waiting-list/<int:entry_id>/leave/",
+        me_practices.leave,
+        name="me-waiting-list-leave",
+    ),
 ]

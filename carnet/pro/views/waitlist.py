@@ -1,0 +1,113 @@
+"""The practice's waiting list for staff: live requests per agenda, in offer order.
+
+The gate is the selector's (VIEW_WAITING_LIST, second factor): no role at
+the practice answers 404, a role without the permission 403. As on the day
+sheet, patients' names show to the team and phone numbers only to roles that
+see contact details; every patient listed is recorded in the audit trail.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from carnet.accounts.errors import MfaRequired, NotAllowedForRole
+from carnet.accounts.roles import Permission, can
+from carnet.booking.models import WaitingListEntry
+from carnet.booking.waitlist import list_waiting_lists_for_practice
+from carnet.core.errors import DomainError
+from carnet.directory.models import Practice
+from carnet.pro.forms_waitlist import AgendaFilterForm
+from carnet.pro.workspace import practice_context
+from carnet.scheduling.models import Agenda
+from carnet.vault.errors import KeyDestroyed
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    """One request as the list shows it; the phone only for roles that see contact details."""
+
+    position: int
+    entry: WaitingListEntry
+    patient: str
+    phone: str
+    from_noon: datetime
+    until_noon: datetime
+
+
+def refuse(exc: DomainError) -> Exception:
+    """The page's answer to a gate's refusal: 403 for the role or the second factor, else 404."""
+    if isinstance(exc, MfaRequired | NotAllowedForRole):
+        return PermissionDenied(exc.render())
+    return Http404()
+
+
+def _noon(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=zone)
+
+
+def _phone(entry: WaitingListEntry) -> str:
+    try:
+        return entry.patient.phone
+    except KeyDestroyed:
+        return ""
+
+
+def _rows(
+    entries: list[WaitingListEntry], *, zone: ZoneInfo, show_phone: bool
+) -> list[WaitingRow]:
+    return [
+        WaitingRow(
+            position=position,
+            entry=entry,
+            patient=str(entry.patient),
+            phone=_phone(entry) if show_phone else "",
+            from_noon=_noon(entry.earliest_on, zone),
+            until_noon=_noon(entry.latest_on, zone),
+        )
+        for position, entry in enumerate(entries, start=1)
+    ]
+
+
+@login_required
+@require_GET
+def waiting_list(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """Each agenda's live waiting list (or one agenda's), oldest request first."""
+    agendas = list(
+        Agenda.objects.filter(practice_id=practice_id)
+        .select_related("practitioner", "location")
+        .order_by("practitioner__last_name", "name", "pk")
+    )
+    form = AgendaFilterForm(request.GET or None, agendas=agendas)
+    valid = form.is_valid() if form.is_bound else True
+    agenda_id = form.cleaned_data.get("agenda") if form.is_bound and valid else None
+    try:
+        lists = list_waiting_lists_for_practice(
+            actor=request.user,
+            practice_id=practice_id,
+            agenda_id=agenda_id,
+            request=request,
+        )
+    except DomainError as exc:
+        raise refuse(exc) from exc
+    practice = Practice.objects.get(pk=practice_id)
+    show_phone = can(request.user, Permission.VIEW_CONTACT_DETAILS, practice_id)
+    sections = [
+        (item.agenda, _rows(item.entries, zone=item.agenda.zone, show_phone=show_phone))
+        for item in lists
+    ]
+    context = {
+        **practice_context(request, practice, area="waitlist"),
+        "form": form,
+        "sections": sections,
+        "show_phone": show_phone,
+        "filtered": agenda_id is not None,
+    }
+    return render(
+        request, "pro/waitlist/list.html", context, status=200 if valid else 400
+    )
