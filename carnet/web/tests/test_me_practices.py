@@ -173,6 +173,7 @@ def test_booking_online_while_blocked_says_why_and_how_to_call(
     page = text(response)
     assert f"Online booking at {practice.name} is closed to you for now" in page
     assert f"call the practice on {PHONE_SHOWN}" in page
+    assert 'href="/me/no-shows/"' in response.content.decode()
     assert not Appointment.objects.filter(status="booked").exists()
 
 

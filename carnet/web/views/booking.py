@@ -19,6 +19,7 @@ from carnet.accounts.services import add_relative, create_own_patient
 from carnet.audit.pseudonyms import pseudonymise_ip
 from carnet.booking.errors import (
     AppointmentNotFound,
+    BookingBlockedByNoShows,
     HoldExpired,
     HoldNotFound,
     SlotUnavailable,
@@ -233,6 +234,8 @@ def hold(request: HttpRequest, hold_id: UUID) -> HttpResponse:
             return _taken(request, held.motive, exc)
         except DomainError as exc:
             form.add_error(None, exc.render())
+            # A patient blocked by no-shows gets the way to send an excuse.
+            context["blocked_by_no_shows"] = isinstance(exc, BookingBlockedByNoShows)
         else:
             return redirect("web:book-confirmed", appointment_id=appointment.pk)
     return render(
