@@ -833,6 +833,14 @@ def _iso(value: datetime | None, zone: Any = None) -> str | None:
     return (value.astimezone(zone) if zone else value).isoformat()
 
 
+def _export_answers(appointment: Any) -> list[dict[str, str]] | None:
+    """The answers to the booking questions; None when erased with the patient's key."""
+    from carnet.booking.answers import read_answers
+
+    stored = _sealed(appointment, "answers")
+    return None if stored is None else read_answers(stored)
+
+
 def _export_appointment(appointment: Any) -> dict[str, Any]:
     agenda = appointment.agenda
     zone = agenda.zone
@@ -854,6 +862,7 @@ def _export_appointment(appointment: Any) -> dict[str, Any]:
         "motive": appointment.motive.name,
         "channel": appointment.motive.channel,
         "reason": _sealed(appointment, "reason"),
+        "answers": _export_answers(appointment),
         "booked_at": _iso(appointment.created_at),
         "booked_by": appointment.booked_by_kind,
         "cancelled_at": _iso(appointment.cancelled_at),

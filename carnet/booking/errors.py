@@ -56,6 +56,29 @@ class SlotUnavailable(DomainError):
         return {"alternatives": self.alternatives}
 
 
+class BookingAnswerMissing(DomainError):
+    """A required booking question of the motive was left empty."""
+
+    code = "booking_answer_missing"
+    message = _("Please answer this question: {question}")
+
+
+class BookingAnswerTooLong(DomainError):
+    """An answer to a booking question is longer than allowed."""
+
+    code = "booking_answer_too_long"
+    message = _(
+        "The answer to “{question}” is too long: at most {max_length} characters."
+    )
+
+
+class BookingAnswerUnknown(DomainError):
+    """An answer names a question the motive does not ask."""
+
+    code = "booking_answer_unknown"
+    message = _("This visit does not ask the question “{question}”.")
+
+
 class MotiveClosedToNewPatients(DomainError):
     """The motive is reserved for patients the practitioner already follows."""
 

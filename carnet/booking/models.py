@@ -96,6 +96,10 @@ class Appointment(BaseModel):
     )
     # Sealed under the patient's data key: the database only ever sees ciphertext.
     reason = SealedTextField(_("reason for the visit"), blank=True, max_length=2000)
+    # Answers to the motive's booking questions (carnet.booking.answers), sealed too.
+    answers = SealedTextField(
+        _("answers to the booking questions"), blank=True, max_length=20000
+    )
     vault_row = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)

@@ -5,6 +5,7 @@ the agenda's next-availability index in the same transaction
 (carnet.booking.nextslots.refresh_agenda).
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carnet.accounts.models import Patient, User
+from carnet.booking.answers import clean_answers, seal_answers
 from carnet.booking.errors import (
     AppointmentInPast,
     AppointmentNotActive,
@@ -177,11 +179,16 @@ def book_appointment(
     booked_by: User,
     actor: str = Actor.PATIENT,
     reason: str = "",
+    answers: Mapping[str, object] | None = None,
     idempotency_key: str | None = None,
     hold_id: UUID | None = None,
     holder: str = "",
 ) -> Appointment:
     """Book `motive_id` on `agenda_id` at `starts_at` for `patient`.
+
+    `answers` maps the motive's booking questions (by label) to the patient's
+    answers, sealed with the appointment; a required question left empty is
+    refused (carnet.booking.answers.clean_answers).
 
     Raises a DomainError naming the rule that refuses it; SlotUnavailable
     (with the nearest alternatives) when the slot is taken or held by someone
@@ -221,6 +228,7 @@ def book_appointment(
         patient=patient, motive=motive, now=now
     ):
         raise MotiveClosedToNewPatients()
+    answered = clean_answers(questions=motive.booking_questions, answers=answers)
     _check_slot(motive=motive, starts_at=starts_at, now=now, holder=holder)
     appointment = Appointment(
         agenda=motive.agenda,
@@ -231,6 +239,7 @@ def book_appointment(
         booked_by=booked_by,
         booked_by_kind=actor,
         reason=reason,
+        answers=seal_answers(answered),
         idempotency_key=idempotency_key or "",
     )
     try:

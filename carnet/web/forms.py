@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from carnet.accounts.models import Patient
+from carnet.booking.answers import MAX_ANSWER_LENGTH
 from carnet.directory.models import FeeSector
 
 LANGUAGES = [
@@ -154,10 +155,20 @@ class BookingDetailsForm(forms.Form):
         *args: object,
         patients: list[Patient],
         has_profile: bool,
+        questions: list[dict] | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.has_profile = has_profile
+        # The motive's booking questions, one field each (answer_0, answer_1...).
+        self.questions = list(questions or [])
+        for index, question in enumerate(self.questions):
+            self.fields[f"answer_{index}"] = forms.CharField(
+                label=question["label"],
+                required=bool(question.get("required")),
+                max_length=MAX_ANSWER_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
         self.patients = {str(p.pk): p for p in patients}
         choices = []
         if not has_profile:
@@ -185,6 +196,17 @@ class BookingDetailsForm(forms.Form):
             if not data.get(name):
                 self.add_error(name, _("This field is required."))
         return data
+
+    def answer_fields(self) -> list[forms.BoundField]:
+        """The booking questions' fields, in the motive's order."""
+        return [self[f"answer_{index}"] for index in range(len(self.questions))]
+
+    def answers(self) -> dict[str, str]:
+        """The answers given, by question label (for book_appointment)."""
+        return {
+            question["label"]: self.cleaned_data.get(f"answer_{index}", "")
+            for index, question in enumerate(self.questions)
+        }
 
     def chosen_patient(self) -> Patient | None:
         """The existing patient chosen, or None for "me" (new profile) or a new relative."""

@@ -24,6 +24,10 @@ class BookIn(Schema):
     start: AwareDatetime
     patient: Id | None = Field(default=None, description="A relative's patient id")
     reason: str = Field(default="", max_length=2000)
+    answers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Answers to the motive's booking questions, by question label",
+    )
 
 
 class CancelIn(Schema):
@@ -87,6 +91,7 @@ def book(request: HttpRequest, payload: BookIn) -> Status:
         booked_by=request.auth,
         actor=actor_of(request),
         reason=payload.reason,
+        answers=payload.answers,
         idempotency_key=_idempotency_key(request),
     )
     return Status(201, _out(appointment))

@@ -172,6 +172,7 @@ def _book(
             starts_at=held.starts_at,
             booked_by=request.user,
             reason=data.get("reason", ""),
+            answers=form.answers(),
             hold_id=held.pk,
             holder=_holder(request),
             idempotency_key=hold_idempotency_key(held.pk),
@@ -225,6 +226,7 @@ def hold(request: HttpRequest, hold_id: UUID) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         patients=patients,
         has_profile=has_profile,
+        questions=held.motive.booking_questions,
     )
     context["form"] = form
     if request.method == "POST" and form.is_valid():

@@ -40,6 +40,7 @@ from carnet.accounts.services import (
     delete_account as delete_account_service,
 )
 from carnet.booking.access import list_access_events_for_user
+from carnet.booking.answers import read_answers
 from carnet.booking.errors import SlotUnavailable
 from carnet.booking.models import Appointment
 from carnet.booking.selectors import (
@@ -156,7 +157,11 @@ def appointment(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return _render(
         request,
         "appointment.html",
-        {"section": "appointments", "card": _card(found, timezone.now())},
+        {
+            "section": "appointments",
+            "card": _card(found, timezone.now()),
+            "answers": read_answers(found.answers),
+        },
     )
 
 
