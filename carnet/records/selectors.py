@@ -11,18 +11,21 @@ appends one audit event for the patient (DESIGN invariant 4).
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpRequest
 
 from carnet.accounts.models import Patient
 from carnet.accounts.roles import Permission, require_permission
-from carnet.accounts.selectors import patient_audit_ref
+from carnet.accounts.selectors import find_patients_by_contact, patient_audit_ref
 from carnet.audit.errors import BreakGlassReasonTooLong
 from carnet.audit.models import Action, ActorKind, AuditEvent, Purpose
 from carnet.audit.services import record_event
+from carnet.booking.access import record_staff_reads
 from carnet.booking.errors import BreakGlassRequired
 from carnet.booking.models import Appointment
 from carnet.core.errors import NotFound
+from carnet.directory.models import Practice
 from carnet.records.errors import NoteNotFound
 from carnet.records.models import (
     CLINICAL_FLAG_KINDS,
@@ -297,3 +300,208 @@ def list_flags(
         resource=flags_resource(practice_id),
     )
     return result
+
+
+# -- the practice's patients and a patient's file, as the workspace shows them -------
+
+PATIENTS_PER_PAGE = 25
+
+
+def patients_resource(practice_id: int) -> str:
+    """The audit resource of the practice's list of patients."""
+    return f"practice:{practice_id}:patients"
+
+
+def patient_file_resource(practice_id: int) -> str:
+    """The audit resource of a patient's file (identity, contact, visits) at a practice."""
+    return f"practice:{practice_id}:patient-file"
+
+
+def relatives_resource(practice_id: int) -> str:
+    """The audit resource of the relatives shown on a patient's file at a practice."""
+    return f"practice:{practice_id}:patient-file:relatives"
+
+
+@dataclass(frozen=True, slots=True)
+class PatientListPage:
+    """One page of the practice's patients, as list_practice_patients found them."""
+
+    patients: list[Patient]
+    number: int
+    num_pages: int
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        """Whether a page comes before this one."""
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a page comes after this one."""
+        return self.number < self.num_pages
+
+
+def list_practice_patients(
+    *,
+    actor: AbstractBaseUser,
+    practice_id: int,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    page: int = 1,
+    per_page: int = PATIENTS_PER_PAGE,
+    request: HttpRequest | None = None,
+    actor_kind: str = ActorKind.STAFF,
+) -> PatientListPage:
+    """One page of the practice's patients (those with an appointment there), by name.
+
+    For those who see contact details. `name` keeps the patients whose first
+    or last name contains every word given; `phone` and `email` the ones whose
+    number or address is exactly that (blind indexes, never a search in
+    clear). Each patient carries `last_visit_at` and `visit_count` at the
+    practice. A page past the last is the last. One read event per patient
+    on the page (none for the others). Raises the refusals of
+    require_permission, or BlindIndexValueInvalid for an unreadable phone
+    number (nothing is recorded then).
+    """
+    require_permission(
+        user=actor,
+        practice_id=practice_id,
+        permission=Permission.VIEW_CONTACT_DETAILS,
+        request=request,
+    )
+    of_practice = Q(appointments__agenda__practice_id=practice_id)
+    patients = Patient.objects.filter(
+        pk__in=Appointment.objects.filter(agenda__practice_id=practice_id).values(
+            "patient_id"
+        )
+    )
+    for word in name.split():
+        patients = patients.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        )
+    if phone.strip():
+        country = (
+            Practice.objects.filter(pk=practice_id)
+            .values_list("country", flat=True)
+            .first()
+        )
+        patients = patients.filter(
+            pk__in=find_patients_by_contact(
+                phone=phone.strip(), country=country
+            ).values("pk")
+        )
+    if email.strip():
+        patients = patients.filter(
+            pk__in=find_patients_by_contact(email=email.strip()).values("pk")
+        )
+    patients = patients.annotate(
+        last_visit_at=Max("appointments__starts_at", filter=of_practice),
+        visit_count=Count("appointments", filter=of_practice),
+    ).order_by("last_name", "first_name", "pk")
+    paginator = Paginator(patients, per_page)
+    found = paginator.get_page(page)
+    shown = list(found.object_list)
+    record_staff_reads(
+        actor=actor,
+        actor_kind=actor_kind,
+        patient_ids=[p.pk for p in shown],
+        resource=patients_resource(practice_id),
+        purpose=Purpose.CARE,
+    )
+    return PatientListPage(
+        patients=shown,
+        number=found.number,
+        num_pages=paginator.num_pages,
+        count=paginator.count,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PracticePatientFile:
+    """A patient's file at a practice: who they are, their visits there, their relatives."""
+
+    patient: Patient
+    appointments: list[Appointment]
+    manager: Patient | None
+    relatives: list[Patient]
+    permissions: frozenset[Permission]
+    break_glass: bool
+    reason: str
+
+
+def get_patient_file(
+    *,
+    actor: AbstractBaseUser,
+    practice_id: int,
+    patient_id: int,
+    request: HttpRequest | None = None,
+    break_glass_reason: str = "",
+    actor_kind: str = ActorKind.STAFF,
+) -> PracticePatientFile:
+    """A patient's identity, contact, visits across all the practice's agendas and relatives.
+
+    For those who see contact details; see check_record_access for the
+    refusals (a patient with no appointment at the practice needs a
+    break-glass reason), each leaving no trace. Appointments come newest
+    first with their agenda, practitioner and motive (never their reason).
+    `manager` is the account holder who manages this patient, `relatives`
+    the people this patient manages. One audit event for the patient's file
+    and one per relative shown (break-glass and flagged alike when the file
+    was opened so). Sealed fields raise KeyDestroyed once erased.
+    """
+    access = check_record_access(
+        actor=actor,
+        practice_id=practice_id,
+        patient_id=patient_id,
+        permission=Permission.VIEW_CONTACT_DETAILS,
+        break_glass_reason=break_glass_reason,
+        request=request,
+    )
+    patient = access.patient
+    appointments = list(
+        Appointment.objects.filter(patient=patient, agenda__practice_id=practice_id)
+        .select_related("agenda__practitioner", "agenda__location", "motive")
+        .order_by("-starts_at", "-pk")
+    )
+    manager = (
+        Patient.objects.filter(pk=patient.managed_by_id).first()
+        if patient.managed_by_id
+        else None
+    )
+    relatives = list(
+        Patient.objects.filter(managed_by=patient).order_by(
+            "first_name", "last_name", "pk"
+        )
+    )
+    trace_record_access(
+        access=access,
+        actor=actor,
+        actor_kind=actor_kind,
+        action=Action.READ,
+        resource=patient_file_resource(practice_id),
+    )
+    for relative in ([manager] if manager else []) + relatives:
+        trace_record_access(
+            access=RecordAccess(
+                patient=relative,
+                practice_id=practice_id,
+                permissions=access.permissions,
+                break_glass=access.break_glass,
+                reason=access.reason,
+            ),
+            actor=actor,
+            actor_kind=actor_kind,
+            action=Action.READ,
+            resource=relatives_resource(practice_id),
+        )
+    return PracticePatientFile(
+        patient=patient,
+        appointments=appointments,
+        manager=manager,
+        relatives=relatives,
+        permissions=access.permissions,
+        break_glass=access.break_glass,
+        reason=access.reason,
+    )
