@@ -20,6 +20,7 @@ from carnet.accounts.roles import Permission, require_permission
 from carnet.vault.services import blind_index
 
 TOKEN_PREFIX = "crt_"  # noqa: S105 - a public prefix, not a secret
+INVITATION_TOKEN_MAX_LENGTH = 200
 
 
 def hash_token(raw: str) -> str:
@@ -139,6 +140,22 @@ def list_team(
         StaffMembership.objects.filter(practice_id=practice_id, is_active=True)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__email", "role", "pk")
+    )
+
+
+def get_invitation_for_token(*, raw: str) -> Invitation | None:
+    """The invitation a raw token names, with its practice; None for any other token.
+
+    Compares the token's digest (only the digest is stored). Reads no patient
+    data; the caller decides what an expired, withdrawn or used one shows.
+    """
+    raw = (raw or "").strip()
+    if not raw or len(raw) > INVITATION_TOKEN_MAX_LENGTH:
+        return None
+    return (
+        Invitation.objects.select_related("practice")
+        .filter(token_digest=hash_token(raw))
+        .first()
     )
 
 

@@ -28,7 +28,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from carnet.accounts.errors import MfaRequired, NotAllowedForRole
 from carnet.accounts.models import Invitation, StaffMembership
 from carnet.accounts.roles import has_mfa
-from carnet.accounts.selectors import hash_token, list_invitations, list_team
+from carnet.accounts.selectors import (
+    get_invitation_for_token,
+    list_invitations,
+    list_team,
+)
 from carnet.accounts.services import (
     accept_invitation,
     change_role,
@@ -292,21 +296,6 @@ def member_remove(
 # -- the invitee's side -------------------------------------------------------------
 
 
-def _invitation_for_token(raw: str) -> Invitation | None:
-    """The invitation a raw token names, with its practice (None for any other token).
-
-    A read of no patient data: the digest is compared, the token never stored.
-    """
-    raw = raw.strip()
-    if not raw or len(raw) > TOKEN_MAX_LENGTH:
-        return None
-    return (
-        Invitation.objects.select_related("practice")
-        .filter(token_digest=hash_token(raw))
-        .first()
-    )
-
-
 def _invitation_problem(invitation: Invitation | None, now: datetime) -> str:
     """Why this invitation cannot be accepted, or "" when it can."""
     if invitation is None:
@@ -368,7 +357,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         else:
             request.session.pop(TOKEN_SESSION_KEY, None)
             return _after_joining(request, membership)
-    invitation = _invitation_for_token(raw)
+    invitation = get_invitation_for_token(raw=raw)
     problem = _invitation_problem(invitation, timezone.now())
     if invitation is None:
         status = 404
