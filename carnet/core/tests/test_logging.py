@@ -81,7 +81,7 @@ def make_record(msg, *args, name="carnet.test", level=logging.INFO, **extra):
         ("link fe80::1%eth0 up", "link [ip] up"),
         ("Authorization: Bearer abc.def-ghi", "Authorization: Bearer [redacted]"),
         ("token crt_Ab3_x-Y9zZ", "token crt_[redacted]"),
-        ("/pro/feeds/cal_Ab3_x-Y9zZ.ics", "/pro/feeds/cal_[redacted].ics"),
+        ("/pro/feeds/cal_Ab3_x-Y9zZ.ics", "/pro/feeds/[redacted]"),
         ("join inv_Qm9_x-Y9zZ now", "join inv_[redacted] now"),
         (
             "Cookie: __Host-sessionid=abc123; lang=fr",
