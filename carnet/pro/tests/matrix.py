@@ -38,6 +38,7 @@ from carnet.scheduling.tests.factories import (
     MotiveFactory,
     OpeningRuleFactory,
 )
+from carnet.vault.services import blind_index
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the root conftest's totp_secret
 
@@ -149,6 +150,9 @@ def build_world(tag: str) -> World:
     patient.phone = "+33698765432" if tag == "A" else "+33687654321"
     patient.email = f"zephyrine.{tag.lower()}@example.test"
     patient.birth_date = date(1984, 2, 29)
+    # As the services do: keyed blind indexes for exact-match lookups.
+    patient.phone_index = blind_index(kind="phone", value=patient.phone)
+    patient.email_index = blind_index(kind="email", value=patient.email)
     patient.save()
     world.patient = patient
 
