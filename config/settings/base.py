@@ -162,6 +162,9 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Carnet"
+# One 30-second step either side (RFC 6238 section 5.2: transmission delay and
+# phone clocks drift); a code typed as it rolls over is not refused.
+MFA_TOTP_TOLERANCE = 1
 USERSESSIONS_TRACK_ACTIVITY = True
 
 # Staff sessions: 15 minutes idle, 12 hours at most (carnet.accounts.middleware).

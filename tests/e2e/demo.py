@@ -25,7 +25,10 @@ from django.utils import timezone
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from carnet.accounts.models import Patient, User
-from carnet.accounts.services import add_relative, create_own_patient
+from carnet.accounts.services import (
+    add_relative,
+    create_own_patient,
+)
 from carnet.accounts.tests.factories import UserFactory
 from carnet.booking import nextslots
 from carnet.booking.models import Appointment

@@ -20,7 +20,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from carnet.accounts.models import StaffMembership
-from carnet.accounts.services import invite_member
+from carnet.accounts.team import (
+    invite_member,
+)
 from carnet.accounts.tests.factories import PatientFactory, RelativeFactory, UserFactory
 from carnet.booking.models import Appointment
 from carnet.records.services import add_flag, edit_note, write_note

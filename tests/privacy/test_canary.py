@@ -18,7 +18,10 @@ from django.db import connection
 from django.test import Client
 
 from carnet.accounts.selectors import find_patients_by_contact
-from carnet.accounts.services import erase_patient_data, mint_api_token
+from carnet.accounts.services import (
+    erase_patient_data,
+    mint_api_token,
+)
 from carnet.booking.models import Appointment
 from carnet.vault.errors import KeyDestroyed
 
@@ -86,7 +89,9 @@ def _dump() -> bytes:
 
 
 def _book_through_the_api(frozen_now, motive) -> int:
-    from carnet.accounts.services import create_patient_account
+    from carnet.accounts.services import (
+        create_patient_account,
+    )
 
     user = create_patient_account(
         email="ines.login@example.test",  # the login e-mail is in clear by design

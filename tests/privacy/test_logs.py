@@ -5,7 +5,9 @@ import json
 import pytest
 from django.test import Client
 
-from carnet.accounts.services import mint_api_token
+from carnet.accounts.services import (
+    mint_api_token,
+)
 from carnet.accounts.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

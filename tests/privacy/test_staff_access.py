@@ -7,7 +7,9 @@ import pytest
 from django.test import Client
 
 from carnet.accounts.models import StaffMembership
-from carnet.accounts.services import mint_api_token
+from carnet.accounts.services import (
+    mint_api_token,
+)
 from carnet.accounts.tests.factories import PatientFactory, UserFactory
 from carnet.audit.models import AuditEvent
 from carnet.audit.selectors import verify_chain

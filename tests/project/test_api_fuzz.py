@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from carnet.accounts.services import mint_api_token
+from carnet.accounts.services import (
+    mint_api_token,
+)
 
 
 @pytest.fixture

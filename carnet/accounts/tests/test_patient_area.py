@@ -5,6 +5,10 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 
+from carnet.accounts.data_rights import (
+    delete_account,
+    export_patient_data,
+)
 from carnet.accounts.errors import (
     AccountDeletionBlocked,
     BirthDateInvalid,
@@ -32,8 +36,6 @@ from carnet.accounts.selectors import (
 from carnet.accounts.services import (
     add_relative,
     create_own_patient,
-    delete_account,
-    export_patient_data,
     mint_api_token,
     remove_relative,
     update_notification_preferences,

@@ -25,7 +25,7 @@ from carnet.accounts.errors import (
 from carnet.accounts.models import Invitation, StaffMembership, User
 from carnet.accounts.roles import Permission, can, is_staff_user
 from carnet.accounts.selectors import hash_token, list_invitations, list_team
-from carnet.accounts.services import (
+from carnet.accounts.team import (
     INVITATION_TTL,
     accept_invitation,
     change_role,

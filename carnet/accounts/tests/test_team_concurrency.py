@@ -6,7 +6,9 @@ import pytest
 from django.db import connections
 
 from carnet.accounts.models import StaffMembership, User
-from carnet.accounts.services import remove_member
+from carnet.accounts.team import (
+    remove_member,
+)
 from carnet.accounts.tests.factories import UserFactory
 from carnet.directory.tests.factories import PracticeFactory
 

@@ -4,7 +4,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
-from carnet.accounts.services import mint_api_token, revoke_api_token
+from carnet.accounts.services import (
+    mint_api_token,
+    revoke_api_token,
+)
 from carnet.accounts.tests.factories import PatientFactory, RelativeFactory
 from carnet.booking.models import Appointment
 from carnet.directory.services import reindex_agendas

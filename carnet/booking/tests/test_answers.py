@@ -12,8 +12,13 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carnet.accounts.data_rights import (
+    export_patient_data,
+)
 from carnet.accounts.models import User
-from carnet.accounts.services import create_own_patient, export_patient_data
+from carnet.accounts.services import (
+    create_own_patient,
+)
 from carnet.booking.answers import MAX_ANSWER_LENGTH, clean_answers, read_answers
 from carnet.booking.errors import (
     BookingAnswerMissing,
@@ -172,7 +177,9 @@ def test_the_funnel_asks_the_questions_and_the_patient_sees_the_answers(
 
 
 def test_the_api_takes_answers_by_question_label(frozen_now, asking, holder):
-    from carnet.accounts.services import mint_api_token
+    from carnet.accounts.services import (
+        mint_api_token,
+    )
 
     _token, raw = mint_api_token(user=holder.account)
     api = Client(headers={"authorization": f"Bearer {raw}", "accept-language": "en"})

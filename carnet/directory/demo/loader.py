@@ -24,7 +24,10 @@ from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from carnet.accounts.models import Patient, StaffMembership, User
-from carnet.accounts.services import add_relative, create_patient_account
+from carnet.accounts.services import (
+    add_relative,
+    create_patient_account,
+)
 from carnet.booking.models import Appointment
 from carnet.booking.selectors import list_free_slots
 from carnet.booking.services import book_appointment

@@ -25,7 +25,9 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.utils import timezone
 
 from carnet.accounts.models import StaffMembership
-from carnet.accounts.services import invite_member
+from carnet.accounts.team import (
+    invite_member,
+)
 from carnet.accounts.tests.factories import PatientFactory, UserFactory
 from carnet.booking.models import Appointment, Strike
 from carnet.booking.policy import send_excuse

@@ -5,7 +5,9 @@ from django.urls import reverse
 
 from carnet.accounts.models import Patient, StaffMembership
 from carnet.accounts.selectors import patient_audit_ref
-from carnet.accounts.services import erase_patient_data
+from carnet.accounts.services import (
+    erase_patient_data,
+)
 from carnet.accounts.tests.factories import PatientFactory, RelativeFactory
 from carnet.audit.models import AuditEvent
 from carnet.audit.selectors import verify_chain

@@ -15,7 +15,9 @@ from django.urls import get_resolver, reverse
 
 from carnet.accounts.models import StaffMembership
 from carnet.accounts.roles import ROLE_PERMISSIONS
-from carnet.accounts.services import mint_api_token
+from carnet.accounts.services import (
+    mint_api_token,
+)
 from carnet.accounts.tests.factories import UserFactory
 from carnet.pro.tests.matrix import (
     TOTP_SECRET,

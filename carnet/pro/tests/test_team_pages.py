@@ -13,7 +13,10 @@ from django.utils import timezone
 
 from carnet.accounts.models import Invitation, StaffMembership
 from carnet.accounts.selectors import hash_token
-from carnet.accounts.services import invite_member, revoke_invitation
+from carnet.accounts.team import (
+    invite_member,
+    revoke_invitation,
+)
 from carnet.accounts.tests.factories import UserFactory
 from carnet.audit.models import AuditEvent
 from carnet.pro.tests.conftest import PASSWORD

@@ -33,7 +33,7 @@ from carnet.accounts.selectors import (
     list_invitations,
     list_team,
 )
-from carnet.accounts.services import (
+from carnet.accounts.team import (
     accept_invitation,
     change_role,
     invite_member,

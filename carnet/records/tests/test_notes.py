@@ -2,9 +2,14 @@
 
 import pytest
 
+from carnet.accounts.data_rights import (
+    delete_account,
+)
 from carnet.accounts.errors import MfaRequired, NotAllowedForRole, NotStaffOfPractice
 from carnet.accounts.models import StaffMembership
-from carnet.accounts.services import delete_account, erase_patient_data
+from carnet.accounts.services import (
+    erase_patient_data,
+)
 from carnet.accounts.tests.factories import PatientFactory
 from carnet.audit.errors import BreakGlassReasonTooLong
 from carnet.audit.models import AuditEvent

@@ -10,7 +10,10 @@ from django.test import Client
 from django.urls import reverse
 
 from carnet.accounts.models import NotificationPreferences, Patient, User
-from carnet.accounts.services import add_relative, create_own_patient
+from carnet.accounts.services import (
+    add_relative,
+    create_own_patient,
+)
 from carnet.accounts.tests.factories import PatientFactory, RelativeFactory
 from carnet.audit.models import AuditEvent
 from carnet.audit.services import record_event

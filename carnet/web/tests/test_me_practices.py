@@ -9,7 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from carnet.accounts.models import StaffMembership, User
-from carnet.accounts.services import create_own_patient
+from carnet.accounts.services import (
+    create_own_patient,
+)
 from carnet.accounts.tests.factories import PatientFactory, RelativeFactory, UserFactory
 from carnet.booking.models import (
     Appointment,

@@ -15,7 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carnet.accounts.models import Patient
 from carnet.accounts.selectors import list_patients_for_user
-from carnet.accounts.services import add_relative, create_own_patient
+from carnet.accounts.services import (
+    add_relative,
+    create_own_patient,
+)
 from carnet.audit.pseudonyms import pseudonymise_ip
 from carnet.booking.errors import (
     AppointmentNotFound,

@@ -18,6 +18,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from carnet.accounts.data_rights import (
+    delete_account as delete_account_service,
+)
+from carnet.accounts.data_rights import (
+    export_patient_data,
+)
 from carnet.accounts.errors import AccountDeletionBlocked, NoPatientProfile
 from carnet.accounts.models import Patient
 from carnet.accounts.selectors import (
@@ -30,14 +36,10 @@ from carnet.accounts.selectors import (
 from carnet.accounts.services import (
     add_relative,
     create_own_patient,
-    export_patient_data,
     remove_relative,
     update_notification_preferences,
     update_own_patient,
     update_relative,
-)
-from carnet.accounts.services import (
-    delete_account as delete_account_service,
 )
 from carnet.booking.access import list_access_events_for_user
 from carnet.booking.answers import read_answers

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from carnet.accounts.models import User
-from carnet.accounts.services import mint_api_token
+from carnet.accounts.services import (
+    mint_api_token,
+)
 
 
 class Command(BaseCommand):
