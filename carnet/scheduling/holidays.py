@@ -192,3 +192,26 @@ def apply_public_holidays(
     if created:
         agenda_changed(agenda_id=agenda.pk, now=now)
     return HolidaysApplied(absences=created, affected_appointments=affected)
+
+
+def list_subdivisions(*, country: str) -> list[tuple[str, str]]:
+    """The regions of `country` the calendar knows, as (code, name) sorted by name.
+
+    The name is the package's longest alias written in words ("Moselle",
+    "Bayern", "Roma"), else the code. Raises HolidayCountryUnsupported.
+    """
+    calendar = _calendar_class(country)
+    aliases = getattr(calendar, "subdivisions_aliases", {}) or {}
+    names: dict[str, str] = {}
+    for alias, code in aliases.items():
+        if alias.isupper():
+            continue  # another code ("GUA"), not a name
+        if len(alias) > len(names.get(code, "")):
+            names[code] = alias
+    regions = [(code, names.get(code, code)) for code in calendar.subdivisions]
+    return sorted(regions, key=lambda region: (region[1].casefold(), region[0]))
+
+
+def agenda_country(agenda: Agenda) -> str:
+    """The country whose public holidays apply to the agenda (its location's)."""
+    return _country_of(agenda)

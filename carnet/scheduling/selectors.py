@@ -6,7 +6,7 @@ opening hours, motives, absences and calendar feeds.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from carnet.accounts.errors import NotAllowedForRole, NotStaffOfPractice
 from carnet.accounts.roles import Permission, require_permission
 from carnet.core.errors import DomainError
+from carnet.directory.models import Location, Practice
 from carnet.scheduling.availability import Interval, Window
 from carnet.scheduling.errors import (
     AgendaNotFound,
@@ -31,7 +32,7 @@ from carnet.scheduling.models import (
     OpeningRule,
     VisitMotive,
 )
-from carnet.scheduling.preview import RuleDraft
+from carnet.scheduling.preview import WEEK, RuleDraft, preview_week
 
 SETTINGS_PERMISSION = Permission.MANAGE_SETTINGS
 """Opening hours, motives, the holidays region and calendar feeds (practice
@@ -291,3 +292,156 @@ def list_rule_drafts(
         )
         for pk, weekday, opens, closes, valid_on, valid_until in rows
     ]
+
+
+# -- the settings pages of the practitioner's workspace ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LocationAgendas:
+    """One location of a practice and its agendas (active first)."""
+
+    location: Location
+    agendas: list[Agenda]
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeSettings:
+    """A practice's settings home: each of its locations with its agendas."""
+
+    practice: Practice
+    locations: list[LocationAgendas]
+
+
+def get_practice_settings(
+    *,
+    actor: AbstractBaseUser,
+    practice_id: int,
+    permission: str = SETTINGS_PERMISSION,
+    request: HttpRequest | None = None,
+) -> PracticeSettings:
+    """The practice's locations and their agendas, for staff who may change its settings.
+
+    Raises AgendaSettingsNotFound (missing practice or not part of its team),
+    SettingsForbidden or MfaRequired (see check_settings_access).
+    """
+    check_settings_access(
+        actor=actor, practice_id=practice_id, permission=permission, request=request
+    )
+    practice = Practice.objects.filter(pk=practice_id).first()
+    if practice is None:
+        raise AgendaSettingsNotFound()
+    agendas: dict[int, list[Agenda]] = defaultdict(list)
+    for agenda in (
+        Agenda.objects.filter(practice=practice)
+        .select_related("practitioner", "location")
+        .order_by("-is_active", "practitioner__last_name", "name", "pk")
+    ):
+        agendas[agenda.location_id].append(agenda)
+    locations = [
+        LocationAgendas(location=location, agendas=agendas.get(location.pk, []))
+        for location in Location.objects.filter(practice=practice).order_by(
+            "city", "name", "pk"
+        )
+    ]
+    return PracticeSettings(practice=practice, locations=locations)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewSlot:
+    """One slot of a previewed week, and whether the saved rules offer it already."""
+
+    starts_at: datetime
+    is_new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewDay:
+    """One local day of a previewed week: its slots and how many saved ones it loses."""
+
+    day: date
+    noon: datetime
+    slots: list[PreviewSlot]
+    removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class MotivePreview:
+    """The week a change of the opening rules would offer for one motive."""
+
+    motive: VisitMotive
+    days: list[PreviewDay]
+    added: int
+    removed: int
+
+
+def preview_rule_change(
+    *,
+    agenda: Agenda,
+    draft: RuleDraft | None,
+    replacing_id: int | None,
+    week_start: date,
+    now: datetime,
+) -> list[MotivePreview]:
+    """The week from `week_start` per active motive, once `draft` replaces rule `replacing_id`.
+
+    `draft` None previews the deletion of `replacing_id` (or the saved rules
+    as they are); `replacing_id` None adds the draft. Compared with the slots
+    the saved rules offer: new slots are flagged, lost ones counted. The
+    agenda's absences that week are taken out, appointments are not (the
+    week as offered to patients on an empty agenda). Nothing is saved; raises
+    the errors saving would (carnet.scheduling.preview.check_draft and
+    check_no_overlap).
+    """
+    saved = list_rule_drafts(agenda_id=agenda.pk)
+    others = list_rule_drafts(agenda_id=agenda.pk, exclude_id=replacing_id)
+    # The draft first, so that an overlap names the saved rule's hours.
+    drafts = ([draft] if draft is not None else []) + others
+    zone = agenda.zone
+    start = datetime.combine(week_start, time(0), tzinfo=zone)
+    end = datetime.combine(week_start + timedelta(days=WEEK), time(0), tzinfo=zone)
+    busy = list_absences(agenda_id=agenda.pk, start=start, end=end)
+    previews = []
+    motives = agenda.motives.filter(is_active=True).order_by("name", "pk")
+    for motive in motives:
+        proposed = preview_week(
+            agenda=agenda,
+            rules=drafts,
+            motive=motive,
+            week_start=week_start,
+            now=now,
+            busy=busy,
+        )
+        current = dict(
+            preview_week(
+                agenda=agenda,
+                rules=saved,
+                motive=motive,
+                week_start=week_start,
+                now=now,
+                busy=busy,
+            )
+        )
+        days = []
+        for day, starts in proposed:
+            before = set(current.get(day, []))
+            after = set(starts)
+            days.append(
+                PreviewDay(
+                    day=day,
+                    noon=datetime.combine(day, time(12), tzinfo=zone),
+                    slots=[
+                        PreviewSlot(starts_at=s, is_new=s not in before) for s in starts
+                    ],
+                    removed=len(before - after),
+                )
+            )
+        previews.append(
+            MotivePreview(
+                motive=motive,
+                days=days,
+                added=sum(1 for d in days for s in d.slots if s.is_new),
+                removed=sum(d.removed for d in days),
+            )
+        )
+    return previews
