@@ -7,17 +7,39 @@ access; it only hides links to pages that would refuse.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from carnet.accounts.errors import MfaRequired, NotAllowedForRole
 from carnet.accounts.models import StaffMembership
 from carnet.accounts.roles import Permission, permissions_for
+from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
 from carnet.scheduling.models import Agenda
+
+
+def refuse(exc: DomainError) -> NoReturn:
+    """A gate's refusal as a page's answer, telling nothing of what is behind it.
+
+    403 for a role that may not, a missing second factor or any other
+    "forbidden" refusal; 404 for everything else (not a member of the
+    practice, no such agenda or patient there).
+    """
+    if isinstance(exc, NotAllowedForRole | MfaRequired) or exc.kind == "forbidden":
+        raise PermissionDenied(exc.render()) from exc
+    raise Http404 from exc
+
+
+def see_other(url: str) -> HttpResponse:
+    """Redirect after a POST (303: the browser follows with a GET)."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,7 @@ from carnet.booking.policy import (
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
 from carnet.pro.forms_waitlist import DecisionForm, NoShowPolicyForm
-from carnet.pro.views.waitlist import refuse
-from carnet.pro.workspace import practice_context
+from carnet.pro.workspace import practice_context, refuse
 from carnet.vault.errors import KeyDestroyed
 
 
@@ -41,7 +40,7 @@ def _gate(request: HttpRequest, practice_id: int) -> Practice:
             request=request,
         )
     except DomainError as exc:
-        raise refuse(exc) from exc
+        refuse(exc)
     return Practice.objects.get(pk=practice_id)
 
 
@@ -80,7 +79,7 @@ def _page(
             request=request,
         )
     except DomainError as exc:
-        raise refuse(exc) from exc
+        refuse(exc)
     context = {
         **practice_context(request, practice, area="noshows"),
         "form": form,

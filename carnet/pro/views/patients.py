@@ -13,12 +13,11 @@ read and write stays recorded as a flagged emergency access with it.
 
 import time
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -39,7 +38,7 @@ from carnet.pro.forms_patients import (
     PatientSearchForm,
     flag_kinds_for,
 )
-from carnet.pro.workspace import practice_context
+from carnet.pro.workspace import practice_context, refuse, see_other
 from carnet.records.errors import NoteNotEditable
 from carnet.records.selectors import (
     check_record_access,
@@ -56,20 +55,6 @@ BREAK_GLASS_SESSION_KEY = "carnet_break_glass"
 BREAK_GLASS_SECONDS = 15 * 60
 # Refusals that are about the input, shown on the form (the rest are gates).
 NOT_FOUND_CODES = frozenset({"not_found", "note_not_found", "flag_not_found"})
-
-
-def see_other(url: str) -> HttpResponse:
-    """Redirect after a POST (303: the browser follows with a GET)."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
-
-def refuse(exc: DomainError) -> NoReturn:
-    """A gate's refusal as the page's answer: 403 for a role or a missing second factor, else 404."""
-    if isinstance(exc, NotAllowedForRole | MfaRequired):
-        raise PermissionDenied(exc.render()) from exc
-    raise Http404 from exc
 
 
 def _is_gate(exc: DomainError) -> bool:

@@ -11,13 +11,12 @@ message next to the field, and nothing is saved.
 """
 
 from datetime import date, timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,7 +37,7 @@ from carnet.pro.forms_settings import (
     add_service_error,
     monday_of,
 )
-from carnet.pro.workspace import practice_context
+from carnet.pro.workspace import practice_context, refuse
 from carnet.scheduling import feeds, holidays, services
 from carnet.scheduling.errors import (
     AbsenceNotFound,
@@ -99,13 +98,6 @@ TABS = (
 # -- gates -------------------------------------------------------------------
 
 
-def _refuse(error: DomainError) -> NoReturn:
-    """A gate's refusal as the page's answer: 403 for a role or a missing second factor, else 404."""
-    if error.kind == "forbidden":
-        raise PermissionDenied(error.render()) from error
-    raise Http404 from error
-
-
 def _agenda(request: HttpRequest, agenda_id: int, permission: str) -> Agenda:
     try:
         return get_managed_agenda(
@@ -115,7 +107,7 @@ def _agenda(request: HttpRequest, agenda_id: int, permission: str) -> Agenda:
             request=request,
         )
     except DomainError as error:
-        _refuse(error)
+        refuse(error)
 
 
 def _managed(
@@ -135,13 +127,13 @@ def _managed(
             request=request,
         )
     except DomainError as error:
-        _refuse(error)
+        refuse(error)
 
 
 def _refused_input(form: Any, error: DomainError) -> None:
     """Put a service's refusal on the form, or answer 403/404 for a gate's."""
     if not add_service_error(form, error):
-        _refuse(error)
+        refuse(error)
 
 
 # -- shared context ----------------------------------------------------------
@@ -205,7 +197,7 @@ def settings_home(request: HttpRequest, practice_id: int) -> HttpResponse:
             actor=request.user, practice_id=practice_id, request=request
         )
     except DomainError as error:
-        _refuse(error)
+        refuse(error)
     return render(
         request,
         "pro/settings/home.html",
@@ -376,7 +368,7 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
             actor=request.user, rule_id=rule.pk, request=request
         )
     except DomainError as error:
-        _refuse(error)
+        refuse(error)
     messages.success(request, _("The opening hours are deleted."))
     return redirect("pro:settings-hours", agenda_id=rule.agenda_id)
 
@@ -505,7 +497,7 @@ def _set_motive_active(
     try:
         change(actor=request.user, motive_id=motive.pk, request=request)
     except DomainError as error:
-        _refuse(error)
+        refuse(error)
     if active:
         messages.success(request, _("Patients can book this visit motive again."))
     else:
@@ -589,7 +581,7 @@ def absence_delete(request: HttpRequest, absence_id: int) -> HttpResponse:
             actor=request.user, absence_id=absence.pk, request=request
         )
     except DomainError as error:
-        _refuse(error)
+        refuse(error)
     messages.success(request, _("The absence is deleted."))
     return redirect("pro:settings-absences", agenda_id=absence.agenda_id)
 
@@ -710,7 +702,7 @@ def holidays_apply(request: HttpRequest, agenda_id: int) -> HttpResponse:
         )
     except DomainError as error:
         if error.kind in ("not_found", "forbidden"):
-            _refuse(error)
+            refuse(error)
         return _holidays_page(request, agenda, year_error=error.render(), status=400)
     return _holidays_page(request, agenda, applied=applied)
 
@@ -738,7 +730,7 @@ def feeds_page(request: HttpRequest, agenda_id: int) -> HttpResponse:
                     request=request,
                 )
             except DomainError as error:
-                _refuse(error)
+                refuse(error)
             created_url = request.build_absolute_uri(
                 reverse("pro:agenda-feed", kwargs={"token": raw})
             )
@@ -772,7 +764,7 @@ def feed_revoke(request: HttpRequest, feed_id: int) -> HttpResponse:
     try:
         feeds.revoke_feed(actor=request.user, feed_id=feed.pk, request=request)
     except DomainError as error:
-        _refuse(error)
+        refuse(error)
     messages.success(
         request, _("The calendar feed is revoked: its link no longer works.")
     )

@@ -13,19 +13,17 @@ factor is asked for afterwards, before any staff page opens
 """
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carnet.accounts.errors import MfaRequired, NotAllowedForRole
 from carnet.accounts.models import Invitation, StaffMembership
 from carnet.accounts.roles import has_mfa
 from carnet.accounts.selectors import (
@@ -45,24 +43,10 @@ from carnet.core.security import no_store
 from carnet.directory.models import Practice
 from carnet.pro.emails import practice_zone, send_invitation
 from carnet.pro.forms_team import InviteForm, RoleForm
-from carnet.pro.workspace import practice_context
+from carnet.pro.workspace import practice_context, refuse, see_other
 
 TOKEN_MAX_LENGTH = 200
 TOKEN_SESSION_KEY = "carnet_invitation_token"  # noqa: S105 - a key, not a secret
-
-
-def see_other(url: str) -> HttpResponse:
-    """Redirect after a POST (303: the browser follows with a GET)."""
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
-
-def refuse(exc: DomainError) -> NoReturn:
-    """Turn a gate's refusal into the page's answer: 403 for a role or a missing second factor, else 404."""
-    if isinstance(exc, NotAllowedForRole | MfaRequired):
-        raise PermissionDenied(exc.render()) from exc
-    raise Http404 from exc
 
 
 def _team_context(request: HttpRequest, practice_id: int) -> dict[str, Any]:

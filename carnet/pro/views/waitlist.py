@@ -11,19 +11,17 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from carnet.accounts.errors import MfaRequired, NotAllowedForRole
 from carnet.accounts.roles import Permission, can
 from carnet.booking.models import WaitingListEntry
 from carnet.booking.waitlist import list_waiting_lists_for_practice
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
 from carnet.pro.forms_waitlist import AgendaFilterForm
-from carnet.pro.workspace import practice_context
+from carnet.pro.workspace import practice_context, refuse
 from carnet.scheduling.models import Agenda
 from carnet.vault.errors import KeyDestroyed
 
@@ -38,13 +36,6 @@ class WaitingRow:
     phone: str
     from_noon: datetime
     until_noon: datetime
-
-
-def refuse(exc: DomainError) -> Exception:
-    """The page's answer to a gate's refusal: 403 for the role or the second factor, else 404."""
-    if isinstance(exc, MfaRequired | NotAllowedForRole):
-        return PermissionDenied(exc.render())
-    return Http404()
 
 
 def _noon(day: date, zone: ZoneInfo) -> datetime:
@@ -94,7 +85,7 @@ def waiting_list(request: HttpRequest, practice_id: int) -> HttpResponse:
             request=request,
         )
     except DomainError as exc:
-        raise refuse(exc) from exc
+        refuse(exc)
     practice = Practice.objects.get(pk=practice_id)
     show_phone = can(request.user, Permission.VIEW_CONTACT_DETAILS, practice_id)
     sections = [
