@@ -19,7 +19,7 @@ from django.utils import translation
 
 from carnet.accounts.models import Invitation, User
 from carnet.directory.models import Practice
-from carnet.scheduling.models import Agenda
+from carnet.pro.workspace import practice_zone
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +39,6 @@ def invitation_language(*, invitation: Invitation, inviter: AbstractBaseUser) ->
         if language:
             return language
     return settings.LANGUAGE_CODE
-
-
-def practice_zone(practice_id: int) -> str:
-    """The time zone the practice's dates are shown in: its first agenda's."""
-    zone = (
-        Agenda.objects.filter(practice_id=practice_id)
-        .order_by("pk")
-        .values_list("time_zone", flat=True)
-        .first()
-    )
-    return zone or settings.TIME_ZONE
 
 
 def build_invitation(

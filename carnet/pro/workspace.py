@@ -9,6 +9,7 @@ access; it only hides links to pages that would refuse.
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -101,6 +102,17 @@ def list_workspaces(*, user: AbstractBaseUser) -> list[Practice]:
     for practice in practices:
         practice.workspace_agendas = agendas.get(practice.pk, [])  # type: ignore[attr-defined]
     return practices
+
+
+def practice_zone(practice_id: int) -> str:
+    """The time zone the practice's dates are shown in: its first agenda's."""
+    zone = (
+        Agenda.objects.filter(practice_id=practice_id)
+        .order_by("pk")
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return zone or settings.TIME_ZONE
 
 
 def practice_context(

@@ -30,7 +30,6 @@ from carnet.booking.errors import BreakGlassRequired
 from carnet.core.errors import DomainError
 from carnet.core.security import no_store
 from carnet.directory.models import Practice
-from carnet.pro.emails import practice_zone
 from carnet.pro.forms_patients import (
     BreakGlassForm,
     FlagForm,
@@ -38,7 +37,7 @@ from carnet.pro.forms_patients import (
     PatientSearchForm,
     flag_kinds_for,
 )
-from carnet.pro.workspace import practice_context, refuse, see_other
+from carnet.pro.workspace import practice_context, practice_zone, refuse, see_other
 from carnet.records.errors import NoteNotEditable
 from carnet.records.selectors import (
     check_record_access,

@@ -41,9 +41,9 @@ from carnet.accounts.team import (
 from carnet.core.errors import DomainError
 from carnet.core.security import no_store
 from carnet.directory.models import Practice
-from carnet.pro.emails import practice_zone, send_invitation
+from carnet.pro.emails import send_invitation
 from carnet.pro.forms_team import InviteForm, RoleForm
-from carnet.pro.workspace import practice_context, refuse, see_other
+from carnet.pro.workspace import practice_context, practice_zone, refuse, see_other
 
 TOKEN_MAX_LENGTH = 200
 TOKEN_SESSION_KEY = "carnet_invitation_token"  # noqa: S105 - a key, not a secret
