@@ -144,6 +144,21 @@ class Patient(BaseModel):
     nhi_index = models.CharField(
         _("national health identifier index"), max_length=64, blank=True, db_index=True
     )
+    # Keyed blind index of the date of birth (carnet.accounts.staff_patients), so
+    # that the front desk can find a caller by it without the date in clear.
+    birth_date_index = models.CharField(
+        _("date of birth index"), max_length=64, blank=True, db_index=True
+    )
+    # The practice whose staff created this patient (booked by phone, no account):
+    # it counts them among its patients before their first appointment.
+    registered_by_practice = models.ForeignKey(
+        "directory.Practice",
+        verbose_name=_("registered by practice"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     vault_row = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
     class Meta:

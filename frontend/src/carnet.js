@@ -3,6 +3,7 @@
 // Every module is progressive enhancement: each page works without JavaScript.
 import htmx from "htmx.org";
 
+import { initAgenda } from "./agenda.js";
 import { initCopy } from "./copy.js";
 import { initConfirm } from "./confirm.js";
 import { initCountdowns } from "./countdown.js";
@@ -28,5 +29,6 @@ htmx.onLoad((root) => {
   initCountdowns(root);
   initCopy(root);
   initConfirm(root);
+  initAgenda(root);
 });
 initFocusOnSwap(document);

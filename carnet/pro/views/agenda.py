@@ -1,0 +1,1370 @@
+"""The practice's agenda for staff: the grid, booking by phone, moves, cancels, the day flow.
+
+Server-rendered pages that work without JavaScript; frontend/src/agenda.js
+adds drag and drop (a drop posts the same form as the Move page), motive
+colours and the current-time line. Every page gets the practice through
+carnet.accounts.roles.require_permission (no role there: 404; a role without
+the permission or no second factor: 403, with no patient data in the
+answer), and reads appointments only through the audited gates of
+carnet.booking.access. Writes go through carnet.booking.staff and
+carnet.accounts.staff_patients.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from carnet.accounts import staff_patients
+from carnet.accounts.errors import MfaRequired, NotAllowedForRole, NotStaffOfPractice
+from carnet.accounts.models import Patient
+from carnet.accounts.roles import Permission, require_permission
+from carnet.audit.models import Purpose
+from carnet.booking import staff
+from carnet.booking.access import access_agenda_day, record_staff_reads
+from carnet.booking.errors import SlotUnavailable
+from carnet.booking.models import (
+    RUNNING_LATE_MAX_MINUTES,
+    Appointment,
+    AppointmentChange,
+    RunningLate,
+)
+from carnet.core.errors import DomainError
+from carnet.directory.models import Practice
+from carnet.pro.workspace import practice_context
+from carnet.scheduling.availability import Window, to_utc
+from carnet.scheduling.models import Absence, Agenda, OpeningRule, VisitMotive
+from carnet.vault.errors import BlindIndexValueInvalid, KeyDestroyed
+
+STEP_MINUTES = 5
+"""One row of the grid."""
+DEFAULT_OPENS = 8 * 60
+DEFAULT_CLOSES = 19 * 60
+MAX_LANES = 3
+PATIENT_TOKEN_SALT = "carnet.pro.agenda.patient"  # noqa: S105 (a signing salt)
+PATIENT_TOKEN_MAX_AGE = 4 * 3600
+STAFF = Appointment.Actor.STAFF
+Status = Appointment.Status
+
+STATUS_ACTIONS: dict[tuple[str, str], Any] = {
+    (Status.BOOKED, Status.ARRIVED): pgettext_lazy("day flow", "Arrived"),
+    (Status.ARRIVED, Status.IN_CONSULTATION): pgettext_lazy(
+        "day flow", "In consultation"
+    ),
+    (Status.IN_CONSULTATION, Status.FULFILLED): pgettext_lazy("day flow", "Seen"),
+    (Status.BOOKED, Status.NO_SHOW): pgettext_lazy("day flow", "No-show"),
+    (Status.NO_SHOW, Status.BOOKED): pgettext_lazy("day flow", "Undo the no-show"),
+}
+"""The buttons of the day flow, per allowed transition (see booking.staff.TRANSITIONS)."""
+
+
+# -- gates ------------------------------------------------------------------------
+
+
+def _require(
+    request: HttpRequest, practice_id: int, permission: Permission
+) -> frozenset[Permission]:
+    """The practice gate as pages answer: no role there 404, wrong role or no MFA 403.
+
+    Returns all the user's permissions at the practice.
+    """
+    try:
+        return require_permission(
+            user=request.user,
+            practice_id=practice_id,
+            permission=permission,
+            request=request,
+        )
+    except NotStaffOfPractice as exc:
+        raise Http404 from exc
+    except (NotAllowedForRole, MfaRequired) as exc:
+        raise PermissionDenied(exc.render()) from exc
+
+
+def _practice(
+    request: HttpRequest, practice_id: int, permission: Permission
+) -> tuple[Practice, frozenset[Permission]]:
+    granted = _require(request, practice_id, permission)
+    practice = Practice.objects.filter(pk=practice_id).first()
+    if practice is None:  # a platform admin asking for a practice that is gone
+        raise Http404
+    return practice, granted
+
+
+def _appointment(
+    request: HttpRequest, appointment_id: int, permission: Permission
+) -> Appointment:
+    """The appointment once the user may act on its practice; its read recorded."""
+    practice_id = (
+        Appointment.objects.filter(pk=appointment_id)
+        .values_list("agenda__practice_id", flat=True)
+        .first()
+    )
+    if practice_id is None:
+        raise Http404
+    granted = _require(request, practice_id, permission)
+    appointment = Appointment.objects.select_related(
+        "agenda__practice",
+        "agenda__practitioner",
+        "agenda__location",
+        "motive",
+        "patient",
+    ).get(pk=appointment_id)
+    record_staff_reads(
+        actor=request.user,
+        actor_kind=STAFF,
+        patient_ids=[appointment.patient_id],
+        resource=f"appointment:{appointment.pk}",
+        purpose=Purpose.CARE,
+    )
+    appointment.granted = granted  # type: ignore[attr-defined]
+    return appointment
+
+
+def _agendas(practice: Practice) -> list[Agenda]:
+    return list(
+        Agenda.objects.filter(practice=practice, is_active=True)
+        .select_related("practitioner", "location")
+        .order_by("practitioner__last_name", "name", "pk")
+    )
+
+
+def _day_of(
+    request: HttpRequest, value: str | None, zone: ZoneInfo
+) -> tuple[date, bool]:
+    """The date asked for (today in `zone` when missing), and whether it was readable."""
+    today = timezone.now().astimezone(zone).date()
+    if not value:
+        return today, True
+    try:
+        return date.fromisoformat(value), True
+    except ValueError:
+        return today, False
+
+
+def _safe_next(request: HttpRequest, value: str | None, fallback: str) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return fallback
+
+
+def _agenda_url(practice_id: int, **params: Any) -> str:
+    url = reverse("pro:practice-agenda", kwargs={"practice_id": practice_id})
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _redirect(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+# -- the grid ---------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One 5-minute row of a column: a drop target, and a link to book when free."""
+
+    row: int
+    label: str
+    starts_at: datetime | None  # None: this wall time does not exist (DST gap)
+    is_open: bool
+    is_absent: bool
+    book_url: str = ""
+
+    @property
+    def iso(self) -> str:
+        """The instant in UTC, as the drop handler posts it."""
+        return self.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") if self.starts_at else ""
+
+
+@dataclass
+class Block:
+    """One appointment placed in a column."""
+
+    appointment: Appointment
+    row: int
+    span: int
+    starts_local: datetime
+    ends_local: datetime
+    lane: int = 1
+    lanes: int = 1
+    draggable: bool = False
+
+
+@dataclass
+class Shade:
+    """An absence drawn over a column."""
+
+    row: int
+    span: int
+    label: str
+
+
+@dataclass
+class Column:
+    """One agenda on one day."""
+
+    agenda: Agenda
+    day: date
+    zone: ZoneInfo
+    appointments: list[Appointment]
+    windows: list[tuple[int, int]]  # opening minutes of the local day
+    absences: list[Absence]
+    cells: list[Cell] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    shades: list[Shade] = field(default_factory=list)
+    cancelled: list[Appointment] = field(default_factory=list)
+    now_row: int | None = None
+    is_today: bool = False
+    links: dict[str, str] = field(default_factory=dict)
+
+
+def _minutes(moment: datetime) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _windows_on(rules: Iterable[OpeningRule], day: date) -> list[tuple[int, int]]:
+    found = []
+    for rule in rules:
+        window = Window(
+            weekday=rule.weekday,
+            opens=rule.opens_time,
+            closes=rule.closes_time,
+            valid_from=rule.valid_on,
+            valid_until=rule.valid_until_on,
+        )
+        if window.applies_on(day):
+            found.append((_minutes(rule.opens_time), _minutes(rule.closes_time)))
+    return found
+
+
+def _axis(columns: list[Column]) -> tuple[int, int]:
+    """First and last wall-clock minute of the grid, on whole hours."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for column in columns:
+        for opens, closes in column.windows:
+            starts.append(opens)
+            ends.append(closes)
+        for appointment in column.appointments:
+            local = appointment.starts_at.astimezone(column.zone)
+            if local.date() != column.day:
+                continue
+            start = _minutes(local)
+            seconds = (appointment.ends_at - appointment.starts_at).total_seconds()
+            starts.append(start)
+            ends.append(min(24 * 60, start + math.ceil(seconds / 60)))
+    first = min(starts) if starts else DEFAULT_OPENS
+    last = max(ends) if ends else DEFAULT_CLOSES
+    first = (first // 60) * 60
+    last = min(24 * 60, math.ceil(last / 60) * 60)
+    if last <= first:
+        first, last = DEFAULT_OPENS, DEFAULT_CLOSES
+    return first, last
+
+
+def _label(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _row_of(minutes: int, axis_start: int) -> int:
+    return (minutes - axis_start) // STEP_MINUTES + 1
+
+
+def _lay_out_lanes(blocks: list[Block]) -> None:
+    """Side by side when appointments overlap (an overbooked one, or a change of hours)."""
+    ends: list[int] = []  # last row (exclusive) per lane
+    for block in sorted(blocks, key=lambda b: (b.row, -b.span)):
+        for index, end in enumerate(ends):
+            if end <= block.row:
+                ends[index] = block.row + block.span
+                block.lane = index + 1
+                break
+        else:
+            ends.append(block.row + block.span)
+            block.lane = len(ends)
+    lanes = min(MAX_LANES, max(1, len(ends)))
+    for block in blocks:
+        block.lane = min(block.lane, MAX_LANES)
+        block.lanes = lanes
+
+
+def _fill_column(
+    column: Column,
+    *,
+    axis: tuple[int, int],
+    now: datetime,
+    practice_id: int,
+    can_book: bool,
+) -> None:
+    axis_start, axis_end = axis
+    rows = (axis_end - axis_start) // STEP_MINUTES
+    today = now.astimezone(column.zone).date()
+    column.is_today = column.day == today
+    book_base = reverse("pro:agenda-book", kwargs={"practice_id": practice_id})
+    for index in range(rows):
+        wall = axis_start + index * STEP_MINUTES
+        instant = to_utc(column.day, time(wall // 60, wall % 60), column.zone)
+        is_open = instant is not None and any(
+            opens <= wall < closes for opens, closes in column.windows
+        )
+        is_absent = instant is not None and any(
+            a.starts_at <= instant < a.ends_at for a in column.absences
+        )
+        cell = Cell(
+            row=index + 1,
+            label=_label(wall),
+            starts_at=instant,
+            is_open=is_open,
+            is_absent=is_absent,
+        )
+        if can_book and is_open and not is_absent and instant > now:
+            cell.book_url = (
+                book_base
+                + "?"
+                + urlencode({"agenda": column.agenda.pk, "starts_at": cell.iso})
+            )
+        column.cells.append(cell)
+    for appointment in column.appointments:
+        appointment.agenda = column.agenda  # already loaded: no query per row
+        if not appointment.is_active:
+            column.cancelled.append(appointment)
+            continue
+        local = appointment.starts_at.astimezone(column.zone)
+        local_end = appointment.ends_at.astimezone(column.zone)
+        if local.date() != column.day:
+            continue
+        minutes = (appointment.ends_at - appointment.starts_at).total_seconds() / 60
+        row = max(1, _row_of(_minutes(local), axis_start))
+        span = max(1, min(rows - row + 1, math.ceil(minutes / STEP_MINUTES)))
+        column.blocks.append(
+            Block(
+                appointment=appointment,
+                row=row,
+                span=span,
+                starts_local=local,
+                ends_local=local_end,
+                draggable=can_book
+                and appointment.status == Status.BOOKED
+                and appointment.starts_at > now,
+            )
+        )
+    _lay_out_lanes(column.blocks)
+    day_start = datetime.combine(column.day, time(0), tzinfo=column.zone)
+    for absence in column.absences:
+        start = max(absence.starts_at.astimezone(column.zone), day_start)
+        end = absence.ends_at.astimezone(column.zone)
+        first = _minutes(start) if start.date() == column.day else 0
+        last = _minutes(end) if end.date() == column.day else 24 * 60
+        first, last = max(first, axis_start), min(last, axis_end)
+        if last <= first:
+            continue
+        column.shades.append(
+            Shade(
+                row=_row_of(first, axis_start),
+                span=math.ceil((last - first) / STEP_MINUTES),
+                label=absence.label or _("Absent"),
+            )
+        )
+    if column.is_today:
+        local_now = now.astimezone(column.zone)
+        wall = _minutes(local_now)
+        if axis_start <= wall < axis_end:
+            column.now_row = _row_of(wall, axis_start)
+
+
+def _read_columns(
+    request: HttpRequest, agendas: list[Agenda], days: list[date]
+) -> list[Column]:
+    """Each agenda on each day, through the audited gate of carnet.booking.access."""
+    rules: dict[int, list[OpeningRule]] = {}
+    for rule in OpeningRule.objects.filter(agenda__in=agendas):
+        rules.setdefault(rule.agenda_id, []).append(rule)
+    first = datetime.combine(days[0] - timedelta(days=1), time(0), tzinfo=UTC)
+    last = datetime.combine(days[-1] + timedelta(days=2), time(0), tzinfo=UTC)
+    absences: dict[int, list[Absence]] = {}
+    for absence in Absence.objects.filter(
+        agenda__in=agendas, starts_at__lt=last, ends_at__gt=first
+    ).order_by("starts_at"):
+        absences.setdefault(absence.agenda_id, []).append(absence)
+    columns = []
+    for agenda in agendas:
+        for day in days:
+            try:
+                _agenda, appointments = access_agenda_day(
+                    actor=request.user,
+                    agenda_id=agenda.pk,
+                    day=day,
+                    actor_kind=STAFF,
+                    request=request,
+                )
+            except MfaRequired as exc:
+                raise PermissionDenied(exc.render()) from exc
+            except DomainError as exc:
+                raise Http404 from exc
+            columns.append(
+                Column(
+                    agenda=agenda,
+                    day=day,
+                    zone=agenda.zone,
+                    appointments=appointments,
+                    windows=_windows_on(rules.get(agenda.pk, []), day),
+                    absences=absences.get(agenda.pk, []),
+                )
+            )
+    return columns
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """One line of the day's list under the grid: who, when, and the next steps."""
+
+    appointment: Appointment
+    agenda: Agenda
+    starts_local: datetime
+    phone: str
+    phone_erased: bool
+    actions: list[tuple[str, Any]]
+
+
+def _status_actions(appointment: Appointment, now: datetime) -> list[tuple[str, Any]]:
+    found = []
+    for (current, target), label in STATUS_ACTIONS.items():
+        if appointment.status != current:
+            continue
+        if target == Status.NO_SHOW and appointment.starts_at > now:
+            continue
+        if target == Status.ARRIVED and (
+            now.astimezone(appointment.agenda.zone).date()
+            < appointment.starts_at.astimezone(appointment.agenda.zone).date()
+        ):
+            continue
+        found.append((target, label))
+    return found
+
+
+def _phone(appointment: Appointment, show: bool) -> tuple[str, bool]:
+    if not show:
+        return "", False
+    try:
+        return appointment.patient.phone, False
+    except KeyDestroyed:
+        return "", True
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """The practice's agenda: every practitioner's day side by side, or one agenda's week.
+
+    GET ?date=YYYY-MM-DD (today by default), view=day|week, agenda=<id> (the
+    week's agenda; the first one when missing).
+    """
+    practice, granted = _practice(request, practice_id, Permission.VIEW_AGENDA)
+    can_book = Permission.MANAGE_APPOINTMENTS in granted
+    show_phone = Permission.VIEW_CONTACT_DETAILS in granted
+    agendas = _agendas(practice)
+    zone = agendas[0].zone if agendas else ZoneInfo("Europe/Paris")
+    day, readable = _day_of(request, request.GET.get("date"), zone)
+    view = request.GET.get("view", "day")
+    if view not in ("day", "week"):
+        view = "day"
+    chosen: Agenda | None = None
+    if request.GET.get("agenda"):
+        try:
+            chosen_id = int(request.GET["agenda"])
+        except ValueError:
+            raise Http404 from None
+        chosen = next((a for a in agendas if a.pk == chosen_id), None)
+        if chosen is None:
+            raise Http404
+    if view == "week" and chosen is None and agendas:
+        chosen = agendas[0]
+    if view == "week":
+        monday = day - timedelta(days=day.weekday())
+        days = [monday + timedelta(days=n) for n in range(7)]
+        shown = [chosen] if chosen else []
+        step = timedelta(days=7)
+    else:
+        days = [day]
+        shown = [chosen] if chosen else agendas
+        step = timedelta(days=1)
+    now = timezone.now()
+    columns = _read_columns(request, shown, days) if shown else []
+    axis = _axis(columns)
+    for column in columns:
+        _fill_column(
+            column, axis=axis, now=now, practice_id=practice.pk, can_book=can_book
+        )
+        column.links = {
+            "day": reverse(
+                "pro:agenda-day", args=[column.agenda.pk, column.day.isoformat()]
+            ),
+            "sheet": reverse(
+                "pro:day-sheet", args=[column.agenda.pk, column.day.isoformat()]
+            ),
+            "week": _agenda_url(
+                practice.pk,
+                view="week",
+                agenda=column.agenda.pk,
+                date=column.day.isoformat(),
+            ),
+            "book": reverse("pro:agenda-book", kwargs={"practice_id": practice.pk})
+            + "?"
+            + urlencode({"agenda": column.agenda.pk, "date": column.day.isoformat()}),
+            "late": reverse("pro:running-late", kwargs={"agenda_id": column.agenda.pk}),
+        }
+    axis_rows = [(_row_of(m, axis[0]), _label(m)) for m in range(axis[0], axis[1], 30)]
+    flow = [
+        FlowRow(
+            appointment=block.appointment,
+            agenda=column.agenda,
+            starts_local=block.starts_local,
+            phone=phone,
+            phone_erased=erased,
+            actions=_status_actions(block.appointment, now) if can_book else [],
+        )
+        for column in columns
+        for block in sorted(column.blocks, key=lambda b: b.appointment.starts_at)
+        for phone, erased in [_phone(block.appointment, show_phone)]
+    ]
+    flow.sort(key=lambda r: (r.appointment.starts_at, r.agenda.pk))
+    motives = list(
+        VisitMotive.objects.filter(agenda__in=shown, is_active=True).order_by(
+            "agenda_id", "name", "pk"
+        )
+    )
+    here = _agenda_url(
+        practice.pk,
+        date=day.isoformat(),
+        view=view,
+        agenda=chosen.pk if chosen else "",
+    )
+    context = {
+        **practice_context(request, practice, area="agenda"),
+        "day": day,
+        "days": days,
+        "view": view,
+        "agendas": agendas,
+        "chosen": chosen,
+        "columns": columns,
+        "axis_rows": axis_rows,
+        "axis_start": axis[0],
+        "row_count": (axis[1] - axis[0]) // STEP_MINUTES,
+        "flow": flow,
+        "cancelled": [(a, c.zone) for c in columns for a in c.cancelled],
+        "show_phone": show_phone,
+        "can_book": can_book,
+        "motives": motives,
+        "date_error": not readable,
+        "here": here,
+        "zone": zone,
+        "today": now.astimezone(zone).date(),
+        "previous_url": _agenda_url(
+            practice.pk,
+            date=(day - step).isoformat(),
+            view=view,
+            agenda=chosen.pk if chosen and view == "week" else "",
+        ),
+        "next_url": _agenda_url(
+            practice.pk,
+            date=(day + step).isoformat(),
+            view=view,
+            agenda=chosen.pk if chosen and view == "week" else "",
+        ),
+        "today_url": _agenda_url(
+            practice.pk,
+            view=view,
+            agenda=chosen.pk if chosen and view == "week" else "",
+        ),
+        "day_view_url": _agenda_url(practice.pk, date=day.isoformat()),
+    }
+    return render(
+        request, "pro/agenda/agenda.html", context, status=400 if not readable else 200
+    )
+
+
+# -- booking by phone ------------------------------------------------------------
+
+
+def patient_token(*, practice_id: int, patient_id: int) -> str:
+    """A signed reference to a patient a lookup of this practice returned (no data in it)."""
+    return signing.dumps([practice_id, patient_id], salt=PATIENT_TOKEN_SALT)
+
+
+def _patient_from_token(token: str, practice_id: int) -> Patient | None:
+    try:
+        value = signing.loads(
+            token, salt=PATIENT_TOKEN_SALT, max_age=PATIENT_TOKEN_MAX_AGE
+        )
+    except signing.BadSignature:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and value[0] == practice_id):
+        return None
+    return Patient.objects.filter(pk=value[1]).first()
+
+
+class PatientSearchForm(forms.Form):
+    """Find the caller: every criterion given must match."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=150)
+    phone = forms.CharField(
+        label=gettext_lazy("Phone"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email = forms.CharField(
+        label=gettext_lazy("E-mail"),
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}),
+    )
+    birth_date = forms.DateField(
+        label=gettext_lazy("Date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class BookingForm(forms.Form):
+    """The appointment: motive, local date and time, patient, and deliberate overbooking."""
+
+    motive = forms.TypedChoiceField(label=gettext_lazy("Visit motive"), coerce=int)
+    date = forms.DateField(
+        label=gettext_lazy("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    time = forms.TimeField(
+        label=gettext_lazy("Time"),
+        widget=forms.TimeInput(attrs={"type": "time", "step": "300"}, format="%H:%M"),
+    )
+    patient = forms.ChoiceField(
+        label=gettext_lazy("Patient"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Search for the patient and choose them."),
+            "invalid_choice": gettext_lazy("Choose the patient again."),
+        },
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the visit"),
+        required=False,
+        max_length=2000,
+        help_text=gettext_lazy("Seen by the practice only."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    overbook = forms.BooleanField(
+        label=gettext_lazy("Overbook: book even if this time is taken"),
+        required=False,
+        help_text=gettext_lazy(
+            "The appointment is flagged as overbooked in the agenda."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        motives: list[VisitMotive],
+        patients: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for motive in motives:
+            groups.setdefault(str(motive.agenda), []).append(
+                (
+                    motive.pk,
+                    _("%(name)s (%(minutes)s min)")
+                    % {"name": motive.name, "minutes": motive.duration_minutes},
+                )
+            )
+        self.fields["motive"].choices = list(groups.items())
+        self.fields["patient"].choices = patients
+
+
+def _motives(practice: Practice) -> list[VisitMotive]:
+    return list(
+        VisitMotive.objects.filter(
+            agenda__practice=practice, agenda__is_active=True, is_active=True
+        )
+        .select_related("agenda__practitioner", "agenda__location")
+        .order_by("agenda__practitioner__last_name", "agenda_id", "name", "pk")
+    )
+
+
+def _patient_label(patient: Patient, *, known: bool = True, show_birth: bool) -> str:
+    label = str(patient)
+    if show_birth:
+        try:
+            born = patient.birth_date
+        except KeyDestroyed:
+            born = None
+        if born:
+            label = _("%(name)s, born %(date)s") % {
+                "name": label,
+                "date": born.strftime("%d/%m/%Y"),
+            }
+    if not known:
+        label = _("%(name)s (new to the practice)") % {"name": label}
+    return label
+
+
+def _initial_booking(
+    request: HttpRequest, motives: list[VisitMotive]
+) -> dict[str, Any]:
+    """The form's starting values from the grid's link (?agenda=&starts_at= or &date=)."""
+    initial: dict[str, Any] = {}
+    agenda_id = request.GET.get("agenda", "")
+    agenda_motives = [m for m in motives if str(m.agenda_id) == agenda_id] or motives
+    motive_id = request.GET.get("motive", "")
+    chosen = next((m for m in motives if str(m.pk) == motive_id), None)
+    if chosen is None and agenda_motives:
+        chosen = agenda_motives[0]
+    if chosen is not None:
+        initial["motive"] = chosen.pk
+    zone = chosen.agenda.zone if chosen else ZoneInfo("Europe/Paris")
+    starts_at = request.GET.get("starts_at", "")
+    try:
+        instant = datetime.fromisoformat(starts_at) if starts_at else None
+    except ValueError:
+        instant = None
+    if instant is not None and instant.tzinfo is not None:
+        local = instant.astimezone(zone)
+        initial["date"], initial["time"] = local.date(), local.time()
+    else:
+        for key in ("date", "time"):
+            if request.GET.get(key):
+                initial[key] = request.GET[key]
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def book(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """Book a patient on the phone: find them (or register them), choose motive and time.
+
+    One form, two buttons: "Search" (action=search) lists matching patients
+    as choices, "Book" (action=book) calls booking.staff.staff_book. Patient
+    choices carry signed tokens, so only a patient a lookup of this practice
+    returned can be booked.
+    """
+    practice, granted = _practice(request, practice_id, Permission.MANAGE_APPOINTMENTS)
+    show_birth = Permission.VIEW_CONTACT_DETAILS in granted
+    motives = _motives(practice)
+    patients: list[tuple[str, str]] = []
+    searched = False
+    data = request.POST if request.method == "POST" else None
+    search = PatientSearchForm(data, prefix="find")
+    token = (data or request.GET).get("patient", "")
+    chosen = _patient_from_token(token, practice.pk) if token else None
+    if chosen is not None:
+        record_staff_reads(
+            actor=request.user,
+            actor_kind=STAFF,
+            patient_ids=[chosen.pk],
+            resource=f"practice:{practice.pk}:booking-form",
+            purpose=Purpose.BOOKING,
+        )
+        patients.append(
+            (
+                token,
+                _patient_label(
+                    chosen,
+                    known=staff_patients.is_practice_patient(
+                        patient_id=chosen.pk, practice_id=practice.pk
+                    ),
+                    show_birth=show_birth,
+                ),
+            )
+        )
+    action = data.get("action", "book") if data is not None else ""
+    search_error = ""
+    if action == "search" and search.is_valid():
+        searched = True
+        try:
+            found = staff_patients.find_patients_for_practice(
+                actor=request.user,
+                practice_id=practice.pk,
+                country=practice.country,
+                request=request,
+                **search.cleaned_data,
+            )
+        except (staff_patients.PatientLookupEmpty, BlindIndexValueInvalid) as exc:
+            search_error = exc.render()
+            found = []
+        for hit in found:
+            hit_token = patient_token(
+                practice_id=practice.pk, patient_id=hit.patient.pk
+            )
+            if chosen is not None and hit.patient.pk == chosen.pk:
+                continue
+            patients.append(
+                (
+                    hit_token,
+                    _patient_label(hit.patient, known=hit.known, show_birth=show_birth),
+                )
+            )
+    if data is not None and action == "book":
+        form = BookingForm(data, motives=motives, patients=patients)
+    elif data is not None:  # a search: keep what was typed, judge nothing yet
+        initial = {
+            key: data[key]
+            for key in ("motive", "date", "time", "reason", "patient")
+            if data.get(key)
+        }
+        initial["overbook"] = bool(data.get("overbook"))
+        if chosen is None and len(patients) == 1:
+            initial["patient"] = patients[0][0]  # the one match, preselected
+        form = BookingForm(initial=initial, motives=motives, patients=patients)
+    else:
+        initial = _initial_booking(request, motives)
+        if chosen is not None:
+            initial["patient"] = token
+        form = BookingForm(initial=initial, motives=motives, patients=patients)
+    if action == "book" and form.is_valid():
+        response = _book(request, practice, form, chosen, motives)
+        if response is not None:
+            return response
+    carried = {}
+    for key in ("motive", "date", "time"):
+        value = form[key].value()
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, time):
+            value = value.strftime("%H:%M")
+        if value:
+            carried[key] = str(value)
+    new_patient_url = reverse(
+        "pro:agenda-patient-new", kwargs={"practice_id": practice.pk}
+    ) + (f"?{urlencode(carried)}" if carried else "")
+    context = {
+        **practice_context(request, practice, area="agenda"),
+        "form": form,
+        "search": search,
+        "searched": searched,
+        "search_error": search_error,
+        "found_count": len(patients) - (1 if chosen is not None else 0),
+        "new_patient_url": new_patient_url,
+        "back_url": _agenda_url(practice.pk),
+    }
+    return render(request, "pro/agenda/book.html", context)
+
+
+def _book(
+    request: HttpRequest,
+    practice: Practice,
+    form: BookingForm,
+    chosen: Patient | None,
+    motives: list[VisitMotive],
+) -> HttpResponse | None:
+    """Call staff_book with the form's values; None (errors on the form) when refused."""
+    data = form.cleaned_data
+    patient = (
+        _patient_from_token(data["patient"], practice.pk) if data["patient"] else None
+    )
+    if patient is None:
+        form.add_error("patient", _("Search for the patient and choose them."))
+        return None
+    motive = next((m for m in motives if m.pk == data["motive"]), None)
+    if motive is None:  # the choices come from the same list
+        form.add_error("motive", _("Choose a visit motive."))
+        return None
+    zone = motive.agenda.zone
+    starts_at = to_utc(
+        data["date"], data["time"].replace(second=0, microsecond=0), zone
+    )
+    if starts_at is None:
+        form.add_error(
+            "time", _("This time does not exist on that day (the clocks change).")
+        )
+        return None
+    try:
+        appointment = staff.staff_book(
+            actor=request.user,
+            agenda_id=motive.agenda_id,
+            motive_id=motive.pk,
+            patient=patient,
+            starts_at=starts_at,
+            reason=data["reason"],
+            overbook=data["overbook"],
+            request=request,
+        )
+    except MfaRequired as exc:
+        raise PermissionDenied(exc.render()) from exc
+    except SlotUnavailable as exc:
+        form.add_error(
+            None,
+            _("%(error)s Tick “Overbook” to book it on top anyway.")
+            % {"error": exc.render()},
+        )
+        return None
+    except DomainError as exc:
+        form.add_error(None, exc.render())
+        return None
+    local = appointment.starts_at.astimezone(zone)
+    if appointment.is_overbooked:
+        messages.warning(
+            request,
+            _("Appointment booked at %(time)s on %(date)s, overbooked.")
+            % {"time": local.strftime("%H:%M"), "date": local.strftime("%d/%m/%Y")},
+        )
+    else:
+        messages.success(
+            request,
+            _("Appointment booked at %(time)s on %(date)s.")
+            % {"time": local.strftime("%H:%M"), "date": local.strftime("%d/%m/%Y")},
+        )
+    return _redirect(_agenda_url(practice.pk, date=local.date().isoformat()))
+
+
+class NewPatientForm(forms.Form):
+    """A caller who is not yet a patient: identity and a way to reach them."""
+
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150)
+    birth_date = forms.DateField(
+        label=gettext_lazy("Date of birth"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    phone = forms.CharField(
+        label=gettext_lazy("Phone"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email = forms.CharField(
+        label=gettext_lazy("E-mail"),
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}),
+    )
+    motive = forms.CharField(required=False, widget=forms.HiddenInput)
+    date = forms.CharField(required=False, widget=forms.HiddenInput)
+    time = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    error_fields = {
+        staff_patients.PatientIdentityInvalid: "last_name",
+        staff_patients.PatientBirthDateInvalid: "birth_date",
+        staff_patients.PatientEmailInvalid: "email",
+        staff_patients.PatientContactRequired: "phone",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def new_patient(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """Register a caller as a patient of the practice, then back to the booking form."""
+    practice, _granted = _practice(request, practice_id, Permission.MANAGE_APPOINTMENTS)
+    if request.method == "POST":
+        form = NewPatientForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                patient = staff_patients.register_practice_patient(
+                    actor=request.user,
+                    practice_id=practice.pk,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    birth_date=data["birth_date"],
+                    phone=data["phone"],
+                    email=data["email"],
+                    country=practice.country,
+                    request=request,
+                )
+            except MfaRequired as exc:
+                raise PermissionDenied(exc.render()) from exc
+            except BlindIndexValueInvalid as exc:
+                form.add_error("phone", str(exc.message))
+            except DomainError as exc:
+                form.add_error(NewPatientForm.error_fields.get(type(exc)), exc.render())
+            else:
+                messages.success(request, _("Patient registered."))
+                query = {
+                    "patient": patient_token(
+                        practice_id=practice.pk, patient_id=patient.pk
+                    ),
+                    **{k: data[k] for k in ("motive", "date", "time") if data[k]},
+                }
+                return _redirect(
+                    reverse("pro:agenda-book", kwargs={"practice_id": practice.pk})
+                    + "?"
+                    + urlencode(query)
+                )
+    else:
+        form = NewPatientForm(
+            initial={k: request.GET.get(k, "") for k in ("motive", "date", "time")}
+        )
+    back = reverse("pro:agenda-book", kwargs={"practice_id": practice.pk})
+    context = {
+        **practice_context(request, practice, area="agenda"),
+        "form": form,
+        "back_url": back,
+    }
+    return render(request, "pro/agenda/new_patient.html", context)
+
+
+# -- one appointment ---------------------------------------------------------------
+
+
+def _back_to_day(appointment: Appointment) -> str:
+    local = appointment.starts_at.astimezone(appointment.agenda.zone)
+    return _agenda_url(appointment.agenda.practice_id, date=local.date().isoformat())
+
+
+@transaction.atomic
+def _without_notice(appointment_id: int, since: int | None) -> None:
+    """Stopgap until staff_move/staff_cancel take `notify_patient`: untick the change just made."""
+    AppointmentChange.objects.filter(
+        appointment_id=appointment_id, pk__gt=since or 0
+    ).update(notify_patient=False)
+
+
+def _last_change(appointment_id: int) -> int | None:
+    return AppointmentChange.objects.filter(appointment_id=appointment_id).aggregate(
+        last=Max("pk")
+    )["last"]
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """One appointment for staff: when, who, what, its status and history, and actions."""
+    appointment = _appointment(request, appointment_id, Permission.VIEW_AGENDA)
+    practice = appointment.agenda.practice
+    granted = appointment.granted  # type: ignore[attr-defined]
+    can_manage = Permission.MANAGE_APPOINTMENTS in granted
+    show_contact = Permission.VIEW_CONTACT_DETAILS in granted
+    phone, erased = _phone(appointment, show_contact)
+    now = timezone.now()
+    context = {
+        **practice_context(request, practice, area="agenda"),
+        "appointment": appointment,
+        "zone": appointment.agenda.zone,
+        "changes": list(appointment.changes.order_by("created_at", "pk")),
+        "phone": phone,
+        "phone_erased": erased,
+        "show_contact": show_contact,
+        "can_manage": can_manage,
+        "can_move": can_manage
+        and appointment.status == Status.BOOKED
+        and appointment.starts_at > now,
+        "can_cancel": can_manage and appointment.status == Status.BOOKED,
+        "actions": _status_actions(appointment, now) if can_manage else [],
+        "back_url": _back_to_day(appointment),
+    }
+    return render(request, "pro/agenda/appointment.html", context)
+
+
+class MoveForm(forms.Form):
+    """The new local date and time (same agenda, same motive)."""
+
+    date = forms.DateField(
+        label=gettext_lazy("New date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    time = forms.TimeField(
+        label=gettext_lazy("New time"),
+        widget=forms.TimeInput(attrs={"type": "time", "step": "300"}, format="%H:%M"),
+    )
+    overbook = forms.BooleanField(
+        label=gettext_lazy("Overbook: move even if this time is taken"),
+        required=False,
+    )
+    notify = forms.BooleanField(
+        label=gettext_lazy("Tell the patient"), required=False, initial=True
+    )
+
+
+def _grid_move(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    """A drop on the grid: starts_at (UTC instant) and agenda; refusals as messages."""
+    back = _safe_next(request, request.POST.get("next"), _back_to_day(appointment))
+    try:
+        starts_at = datetime.fromisoformat(request.POST.get("starts_at", ""))
+    except ValueError:
+        starts_at = None
+    if starts_at is None or starts_at.tzinfo is None:
+        messages.error(request, _("This time is not valid."))
+        return _redirect(back)
+    if request.POST.get("agenda") and request.POST["agenda"] != str(
+        appointment.agenda_id
+    ):
+        messages.error(
+            request,
+            _("An appointment can only be moved within its own agenda."),
+        )
+        return _redirect(back)
+    error = _move(
+        request, appointment, starts_at, notify=bool(request.POST.get("notify"))
+    )
+    if error:
+        messages.error(request, error)
+    return _redirect(back)
+
+
+def _move(
+    request: HttpRequest,
+    appointment: Appointment,
+    starts_at: datetime,
+    *,
+    notify: bool,
+    overbook: bool = False,
+) -> str:
+    """Move; the translated refusal, or "" once done (with a success message)."""
+    try:
+        with transaction.atomic():
+            since = _last_change(appointment.pk)
+            moved = staff.staff_move(
+                actor=request.user,
+                appointment_id=appointment.pk,
+                starts_at=starts_at,
+                overbook=overbook,
+                request=request,
+            )
+            if not notify:
+                _without_notice(appointment.pk, since)
+    except MfaRequired as exc:
+        raise PermissionDenied(exc.render()) from exc
+    except DomainError as exc:
+        return exc.render()
+    local = moved.starts_at.astimezone(moved.agenda.zone)
+    messages.success(
+        request,
+        _("Appointment moved to %(time)s on %(date)s.")
+        % {"time": local.strftime("%H:%M"), "date": local.strftime("%d/%m/%Y")},
+    )
+    return ""
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Move an appointment: the keyboard page, and the target of a drop on the grid."""
+    appointment = _appointment(request, appointment_id, Permission.MANAGE_APPOINTMENTS)
+    zone = appointment.agenda.zone
+    if request.method == "POST" and "starts_at" in request.POST:
+        return _grid_move(request, appointment)
+    local = appointment.starts_at.astimezone(zone)
+    if request.method == "POST":
+        form = MoveForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            starts_at = to_utc(data["date"], data["time"].replace(second=0), zone)
+            if starts_at is None:
+                form.add_error(
+                    "time",
+                    _("This time does not exist on that day (the clocks change)."),
+                )
+            else:
+                error = _move(
+                    request,
+                    appointment,
+                    starts_at,
+                    notify=data["notify"],
+                    overbook=data["overbook"],
+                )
+                if not error:
+                    return _redirect(
+                        _safe_next(
+                            request,
+                            request.POST.get("next"),
+                            reverse(
+                                "pro:appointment-detail",
+                                kwargs={"appointment_id": appointment.pk},
+                            ),
+                        )
+                    )
+                form.add_error(None, error)
+    else:
+        form = MoveForm(
+            initial={"date": local.date(), "time": local.time(), "notify": True}
+        )
+    context = {
+        **practice_context(request, appointment.agenda.practice, area="agenda"),
+        "appointment": appointment,
+        "zone": zone,
+        "form": form,
+        "back_url": reverse(
+            "pro:appointment-detail", kwargs={"appointment_id": appointment.pk}
+        ),
+    }
+    return render(request, "pro/agenda/move.html", context)
+
+
+class CancelForm(forms.Form):
+    """Why the appointment is cancelled (the patient is told)."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the cancellation"),
+        max_length=255,
+        help_text=gettext_lazy("Given to the patient when they are told."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notify = forms.BooleanField(
+        label=gettext_lazy("Tell the patient"), required=False, initial=True
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Cancel an appointment with a reason (booking.staff.staff_cancel)."""
+    appointment = _appointment(request, appointment_id, Permission.MANAGE_APPOINTMENTS)
+    if request.method == "POST":
+        form = CancelForm(request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    since = _last_change(appointment.pk)
+                    staff.staff_cancel(
+                        actor=request.user,
+                        appointment_id=appointment.pk,
+                        reason=form.cleaned_data["reason"],
+                        request=request,
+                    )
+                    if not form.cleaned_data["notify"]:
+                        _without_notice(appointment.pk, since)
+            except MfaRequired as exc:
+                raise PermissionDenied(exc.render()) from exc
+            except DomainError as exc:
+                form.add_error(None, exc.render())
+            else:
+                messages.success(request, _("Appointment cancelled."))
+                return _redirect(_back_to_day(appointment))
+    else:
+        form = CancelForm(initial={"notify": True})
+    context = {
+        **practice_context(request, appointment.agenda.practice, area="agenda"),
+        "appointment": appointment,
+        "zone": appointment.agenda.zone,
+        "form": form,
+        "back_url": reverse(
+            "pro:appointment-detail", kwargs={"appointment_id": appointment.pk}
+        ),
+    }
+    return render(request, "pro/agenda/cancel.html", context)
+
+
+@login_required
+@require_POST
+def set_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """A day-flow button: arrived, in consultation, seen, no-show, or undo a no-show."""
+    appointment = _appointment(request, appointment_id, Permission.MANAGE_APPOINTMENTS)
+    back = _safe_next(
+        request,
+        request.POST.get("next"),
+        reverse("pro:appointment-detail", kwargs={"appointment_id": appointment.pk}),
+    )
+    try:
+        changed = staff.mark_status(
+            actor=request.user,
+            appointment_id=appointment.pk,
+            status=request.POST.get("status", ""),
+            request=request,
+        )
+    except MfaRequired as exc:
+        raise PermissionDenied(exc.render()) from exc
+    except DomainError as exc:
+        messages.error(request, exc.render())
+    else:
+        messages.success(
+            request,
+            _("Status: %(status)s.") % {"status": changed.get_status_display()},
+        )
+    return _redirect(back)
+
+
+# -- running late ------------------------------------------------------------------
+
+
+class RunningLateForm(forms.Form):
+    """How late the agenda runs today."""
+
+    minutes = forms.IntegerField(
+        label=gettext_lazy("Running late by (minutes)"),
+        min_value=1,
+        max_value=RUNNING_LATE_MAX_MINUTES,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def running_late(request: HttpRequest, agenda_id: int) -> HttpResponse:
+    """Declare that an agenda runs N minutes late today; the day's remaining patients are told."""
+    agenda = (
+        Agenda.objects.select_related("practice", "practitioner")
+        .filter(pk=agenda_id)
+        .first()
+    )
+    if agenda is None:
+        raise Http404
+    _require(request, agenda.practice_id, Permission.MANAGE_APPOINTMENTS)
+    if request.method == "POST":
+        form = RunningLateForm(request.POST)
+        if form.is_valid():
+            try:
+                late = staff.declare_running_late(
+                    actor=request.user,
+                    agenda_id=agenda.pk,
+                    minutes=form.cleaned_data["minutes"],
+                    request=request,
+                )
+            except MfaRequired as exc:
+                raise PermissionDenied(exc.render()) from exc
+            except DomainError as exc:
+                form.add_error("minutes", exc.render())
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Recorded: running %(minutes)s minutes late. "
+                        "Patients still expected today: %(count)s."
+                    )
+                    % {"minutes": late.minutes, "count": late.appointments.count()},
+                )
+                return _redirect(
+                    reverse("pro:running-late", kwargs={"agenda_id": agenda.pk})
+                )
+    else:
+        form = RunningLateForm()
+    today = timezone.now().astimezone(agenda.zone).date()
+    declared = [
+        (late, late.appointments.count())
+        for late in RunningLate.objects.filter(agenda=agenda, day=today).order_by(
+            "-created_at", "-pk"
+        )
+    ]
+    context = {
+        **practice_context(request, agenda.practice, area="agenda"),
+        "agenda": agenda,
+        "form": form,
+        "today": today,
+        "zone": agenda.zone,
+        "declared": declared,
+        "back_url": _agenda_url(agenda.practice_id),
+    }
+    return render(request, "pro/agenda/running_late.html", context)
