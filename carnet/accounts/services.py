@@ -39,6 +39,7 @@ from carnet.accounts.selectors import (
     hash_token,
     patient_audit_ref,
 )
+from carnet.accounts.staff_patients import birth_date_index
 from carnet.audit.models import Action, ActorKind, AuditEvent, Purpose
 from carnet.audit.services import record_event
 from carnet.vault.blind_index import normalise
@@ -125,6 +126,7 @@ def create_patient_account(
         email=contact_email,
         address=address,
         national_health_id=national_health_id,
+        birth_date_index=birth_date_index(birth_date),
         **indexes,
     )
     return user
@@ -140,7 +142,7 @@ def erase_patient_data(*, patient: Patient) -> None:
     """
     destroy_subject(subject=patient.vault_subject())
     Patient.objects.filter(pk=patient.pk).update(
-        phone_index="", email_index="", nhi_index=""
+        phone_index="", email_index="", nhi_index="", birth_date_index=""
     )
 
 
@@ -223,6 +225,7 @@ def create_own_patient(
         first_name=first,
         last_name=last,
         birth_date=birth_date,
+        birth_date_index=birth_date_index(birth_date),
         **contact,
     )
     try:
@@ -259,6 +262,7 @@ def update_own_patient(
     patient = Patient.objects.select_for_update().get(account=user)
     patient.first_name, patient.last_name = first, last
     patient.birth_date = birth_date
+    patient.birth_date_index = birth_date_index(birth_date)
     for name, value in contact.items():
         setattr(patient, name, value)
     patient.save(
@@ -266,6 +270,7 @@ def update_own_patient(
             "first_name",
             "last_name",
             "birth_date",
+            "birth_date_index",
             *contact,
             "updated_at",
         ]
@@ -306,6 +311,7 @@ def add_relative(
         first_name=first,
         last_name=last,
         birth_date=birth_date,
+        birth_date_index=birth_date_index(birth_date),
     )
 
 
@@ -338,12 +344,14 @@ def update_relative(
     relative.first_name, relative.last_name = first, last
     relative.relationship = relationship
     relative.birth_date = birth_date
+    relative.birth_date_index = birth_date_index(birth_date)
     relative.save(
         update_fields=[
             "first_name",
             "last_name",
             "relationship",
             "birth_date",
+            "birth_date_index",
             "updated_at",
         ]
     )

@@ -25,9 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from carnet.accounts.models import Patient
 from carnet.accounts.roles import Permission, require_permission
 from carnet.core.errors import DomainError
-from carnet.vault import crypto
 from carnet.vault.blind_index import normalise
-from carnet.vault.services import BLIND_INDEX_HEX_CHARS, blind_index
+from carnet.vault.services import blind_index
 
 LOOKUP_PERMISSION = Permission.MANAGE_APPOINTMENTS
 """Finding or registering a patient is part of booking for them."""
@@ -35,7 +34,6 @@ LOOKUP_PERMISSION = Permission.MANAGE_APPOINTMENTS
 LOOKUP_LIMIT = 20
 NAME_MAX_LENGTH = 150
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-_BIRTH_DATE_PURPOSE = "blind-index/birth-date"
 
 
 class PatientLookupEmpty(DomainError):
@@ -78,20 +76,13 @@ class PatientContactRequired(DomainError):
 def birth_date_index(birth_date: date | None) -> str:
     """Keyed blind index of a date of birth ("" for none), for exact-match lookups.
 
-    HMAC-SHA256 of the ISO date under a key derived from the vault's
-    blind-index key, for this purpose alone. Services that write
-    `Patient.birth_date` store it in `Patient.birth_date_index` alongside.
+    The vault's blind index of kind "birth_date" (its own derived key).
+    Services that write `Patient.birth_date` store it in
+    `Patient.birth_date_index` alongside.
     """
     if birth_date is None:
         return ""
-    # The vault's blind_index() knows the kinds email/phone/nhi only; the date
-    # of birth gets its own derived key from the same root.
-    from carnet.vault.services import _blind_index_root
-
-    _key_id, root = _blind_index_root()
-    subkey = crypto.derive_key(key=root, purpose=_BIRTH_DATE_PURPOSE)
-    digest = crypto.keyed_digest(key=subkey, message=birth_date.isoformat().encode())
-    return digest.hex()[:BLIND_INDEX_HEX_CHARS]
+    return blind_index(kind="birth_date", value=birth_date.isoformat())
 
 
 def refresh_birth_date_index(*, patient: Patient) -> None:

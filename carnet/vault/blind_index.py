@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carnet.vault.errors import BlindIndexValueInvalid
 
-KINDS = frozenset({"email", "phone", "nhi"})
+KINDS = frozenset({"email", "phone", "nhi", "birth_date"})
 COUNTRY_CALLING_CODES = {"FR": "33", "DE": "49", "IT": "39"}
 # Countries whose national numbers carry a trunk prefix "0" that E.164 drops.
 TRUNK_ZERO_COUNTRIES = frozenset({"FR", "DE"})
@@ -43,11 +43,23 @@ def normalise(*, kind: str, value: str, country: str | None = None) -> str:
         return normalise_phone(value, country=country)
     if kind == "email":
         result = value.strip().casefold()
+    elif kind == "birth_date":
+        result = _iso_date(value)
     else:
         result = _WHITESPACE.sub("", value).upper()
     if not result:
         raise BlindIndexValueInvalid(_("This value is empty."))
     return result
+
+
+def _iso_date(value: str) -> str:
+    """A date of birth as YYYY-MM-DD; BlindIndexValueInvalid if it is not a date."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise BlindIndexValueInvalid(_("This date is not valid.")) from None
 
 
 def normalise_phone(value: str, *, country: str | None = None) -> str:

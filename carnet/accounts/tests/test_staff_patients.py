@@ -212,3 +212,48 @@ def test_the_backfill_indexes_dates_written_before_the_index(desk, agenda):
 
     patient.refresh_from_db()
     assert patient.birth_date_index == sp.birth_date_index(date(1991, 7, 4))
+
+
+def test_every_service_writing_a_birth_date_keeps_its_index(desk, agenda):
+    from carnet.accounts.services import (
+        add_relative,
+        update_own_patient,
+        update_relative,
+    )
+
+    user = create_patient_account(
+        email="lina@example.test",
+        password="secret-password",
+        first_name="Lina",
+        last_name="Roux",
+        birth_date=date(1979, 1, 2),
+    )
+    holder = user.patient
+    assert holder.birth_date_index == sp.birth_date_index(date(1979, 1, 2))
+
+    update_own_patient(
+        user=user, first_name="Lina", last_name="Roux", birth_date=date(1979, 2, 1)
+    )
+    child = add_relative(
+        holder=holder,
+        first_name="Tom",
+        last_name="Roux",
+        relationship="child",
+        birth_date=date(2015, 6, 7),
+    )
+    update_relative(
+        user=user,
+        patient_id=child.pk,
+        first_name="Tom",
+        last_name="Roux",
+        relationship="child",
+        birth_date=date(2015, 7, 6),
+    )
+
+    holder.refresh_from_db()
+    child.refresh_from_db()
+    assert holder.birth_date_index == sp.birth_date_index(date(1979, 2, 1))
+    assert child.birth_date_index == sp.birth_date_index(date(2015, 7, 6))
+    erase_patient_data(patient=child)
+    child.refresh_from_db()
+    assert child.birth_date_index == ""

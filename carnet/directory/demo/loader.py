@@ -28,6 +28,7 @@ from carnet.accounts.services import (
     add_relative,
     create_patient_account,
 )
+from carnet.accounts.staff_patients import birth_date_index
 from carnet.booking.models import Appointment
 from carnet.booking.selectors import list_free_slots
 from carnet.booking.services import book_appointment
@@ -35,6 +36,7 @@ from carnet.core.errors import DomainError
 from carnet.directory.demo.generator import (
     PATIENT_EMAIL_DOMAIN,
     Identity,
+    PatientDraft,
     PatientPool,
     PractitionerDraft,
     describe_patient,
@@ -58,6 +60,8 @@ from carnet.directory.models import (
 )
 from carnet.directory.services import reindex_agendas
 from carnet.scheduling.models import Absence, Agenda, OpeningRule, VisitMotive
+from carnet.vault.errors import BlindIndexValueInvalid
+from carnet.vault.services import blind_index
 
 DEFAULT_BATCH_SIZE = 2000
 INSERT_BATCH_SIZE = 1000  # rows per INSERT statement (PostgreSQL; SQLite caps it lower)
@@ -253,6 +257,9 @@ def _ensure_patient_pool(
                         last_name=draft.person.last_name,
                         birth_date=draft.birth_date,
                         phone=draft.phone,
+                        # Found by staff on the phone, as the services index them.
+                        phone_index=_phone_index(draft),
+                        birth_date_index=birth_date_index(draft.birth_date),
                     )
                     for draft, user in zip(drafts, users, strict=True)
                 ],
@@ -266,6 +273,7 @@ def _ensure_patient_pool(
                         first_name=relative.first_name,
                         last_name=relative.last_name,
                         birth_date=relative.birth_date,
+                        birth_date_index=birth_date_index(relative.birth_date),
                     )
                     for draft, holder in zip(drafts, holders, strict=True)
                     for relative in draft.relatives
@@ -556,6 +564,16 @@ def _create_calendars(
     Absence.objects.bulk_create(absences, batch_size=INSERT_BATCH_SIZE)
     Appointment.objects.bulk_create(appointments, batch_size=INSERT_BATCH_SIZE)
     return len(absences), len(appointments)
+
+
+def _phone_index(draft: PatientDraft) -> str:
+    """The blind index of a pool patient's phone ("" when Faker's number is unreadable)."""
+    try:
+        return blind_index(
+            kind="phone", value=draft.phone, country=patient_profile(draft.index)[1]
+        )
+    except (BlindIndexValueInvalid, ValueError):
+        return ""
 
 
 # --- the fixed demo accounts ----------------------------------------------------

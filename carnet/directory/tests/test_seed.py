@@ -339,3 +339,22 @@ def test_fee_sectors_follow_each_countrys_system():
     fr, de = sectors["FR"], sectors["DE"]
     assert fr["fr_1"] > fr["fr_2"] > fr["fr_nc"]
     assert de["de_gkv"] > 5 * de["de_private"]
+
+
+def test_seeded_patients_can_be_found_by_phone_and_date_of_birth():
+    from carnet.accounts.selectors import find_patients_by_contact
+    from carnet.accounts.staff_patients import birth_date_index
+    from carnet.directory.demo.generator import patient_profile
+
+    seed(20)
+
+    holders = Patient.objects.filter(account__isnull=False).exclude(
+        account__email__endswith="@carnet.test"
+    )
+    indexed = holders.exclude(phone_index="")
+    assert indexed.count() >= 0.9 * holders.count() > 0
+    someone = indexed.select_related("account").first()
+    index = int(someone.account.email.split("@")[0].removeprefix("patient"))
+    country = patient_profile(index)[1]
+    assert someone in find_patients_by_contact(phone=someone.phone, country=country)
+    assert someone.birth_date_index == birth_date_index(someone.birth_date)
