@@ -145,6 +145,9 @@ def _lock_appointment_for_staff(
     return appointment
 
 
+STAFF_STEP = timedelta(minutes=5)
+
+
 def _check_staff_slot(
     *,
     motive: VisitMotive,
@@ -155,8 +158,8 @@ def _check_staff_slot(
 ) -> bool:
     """Check a staff booking or move of `motive` to `starts_at`; whether it overbooks.
 
-    The patient's rules minus the notice: not in the past, within the
-    horizon, on the motive's grid of opening hours. Busy time (appointments,
+    The patient's rules minus the notice and the motive's grid: not in the
+    past, within the horizon, inside opening hours on any STAFF_STEP. Busy time (appointments,
     absences, everyone's live holds) refuses it with SlotUnavailable, unless
     `overbook`: then only an absence refuses it (SlotDuringAbsence), and the
     answer is True when it lies on top of another active appointment.
@@ -169,6 +172,9 @@ def _check_staff_slot(
         "now": now,
         "min_notice": timedelta(0),
         "horizon": motive.horizon,
+        # Staff fit a caller in at any five minutes, not only on the
+        # motive's grid (patients keep the grid).
+        "step": STAFF_STEP,
     }
     problem = availability.check_slot(start=starts_at, busy=[], **rules)
     if problem is not None:
@@ -271,6 +277,7 @@ def staff_move(
     appointment_id: int,
     starts_at: datetime,
     overbook: bool = False,
+    notify_patient: bool = True,
     request: HttpRequest | None = None,
     actor_kind: str = STAFF,
 ) -> Appointment:
@@ -278,7 +285,8 @@ def staff_move(
 
     Staff rules as in staff_book (no notice; `overbook` lets it land on
     another appointment and flags it, a free time clears the flag). Records
-    a MOVED AppointmentChange so that the patient is told, and an update event
+    a MOVED AppointmentChange so that the patient is told (unless
+    `notify_patient` is false: staff agreed the change with them), and an update event
     in the audit trail. Moving to its own time changes nothing. Raises
     AppointmentNotFound, MfaRequired, AppointmentNotActive, AppointmentInPast,
     OverbookingNotAllowed or a slot error. Takes the agenda's row lock, then
@@ -320,6 +328,7 @@ def staff_move(
         kind=AppointmentChange.Kind.MOVED,
         previous_starts_at=previous,
         actor_id=actor.pk,
+        notify_patient=notify_patient,
     )
     refresh_agenda(agenda_id=appointment.agenda_id, now=now)
     record_staff_change(
@@ -339,13 +348,14 @@ def staff_cancel(
     actor: AbstractBaseUser,
     appointment_id: int,
     reason: str,
+    notify_patient: bool = True,
     request: HttpRequest | None = None,
     actor_kind: str = STAFF,
 ) -> Appointment:
     """Cancel a booked appointment of the practice, with a reason (no cut-off for staff).
 
     Records a CANCELLED AppointmentChange (the patient is told, unless the
-    appointment's time has already passed) and a cancel event in the audit
+    appointment's time has already passed or `notify_patient` is false) and a cancel event in the audit
     trail. Raises AppointmentNotFound, MfaRequired,
     CancellationReasonRequired or AppointmentNotActive. Takes the agenda's
     row lock, then the appointment's; refreshes the next-availability index.
@@ -376,7 +386,7 @@ def staff_cancel(
         appointment=appointment,
         kind=AppointmentChange.Kind.CANCELLED,
         actor_id=actor.pk,
-        notify_patient=appointment.starts_at > now,
+        notify_patient=notify_patient and appointment.starts_at > now,
     )
     refresh_agenda(agenda_id=appointment.agenda_id, now=now)
     record_staff_change(

@@ -93,6 +93,18 @@ def test_staff_may_book_inside_the_notice_a_patient_may_not(
     assert appointment.starts_at == soon
 
 
+def test_staff_fit_a_caller_in_at_any_five_minutes_patients_keep_the_grid(
+    frozen_now, secretary, motive, patient, book
+):
+    off_grid = paris(2026, 3, 3, 9, 5)  # the 20-minute motive's grid is 09:00, 09:20...
+    with pytest.raises(SlotOutsideHours):
+        book(motive, patient, off_grid)
+
+    appointment = by_staff(secretary, motive, patient, off_grid)
+
+    assert (appointment.starts_at, appointment.is_overbooked) == (off_grid, False)
+
+
 def test_staff_may_book_a_motive_closed_to_new_patients(
     frozen_now, secretary, agenda, patient
 ):
@@ -109,7 +121,8 @@ def test_staff_may_book_a_motive_closed_to_new_patients(
         (paris(2026, 3, 1, 9, 0), SlotInPast),
         (paris(2026, 7, 1, 9, 0), SlotTooFar),
         (paris(2026, 3, 3, 19, 0), SlotOutsideHours),
-        (paris(2026, 3, 3, 9, 5), SlotOutsideHours),
+        (paris(2026, 3, 3, 9, 3), SlotOutsideHours),  # not on five minutes
+        (paris(2026, 3, 3, 17, 50), SlotOutsideHours),  # would end after closing
     ],
 )
 def test_staff_book_keeps_the_other_time_rules(

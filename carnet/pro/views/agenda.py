@@ -23,8 +23,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -45,7 +43,6 @@ from carnet.booking.errors import SlotUnavailable
 from carnet.booking.models import (
     RUNNING_LATE_MAX_MINUTES,
     Appointment,
-    AppointmentChange,
     RunningLate,
 )
 from carnet.core.errors import DomainError
@@ -1036,20 +1033,6 @@ def _back_to_day(appointment: Appointment) -> str:
     return _agenda_url(appointment.agenda.practice_id, date=local.date().isoformat())
 
 
-@transaction.atomic
-def _without_notice(appointment_id: int, since: int | None) -> None:
-    """Stopgap until staff_move/staff_cancel take `notify_patient`: untick the change just made."""
-    AppointmentChange.objects.filter(
-        appointment_id=appointment_id, pk__gt=since or 0
-    ).update(notify_patient=False)
-
-
-def _last_change(appointment_id: int) -> int | None:
-    return AppointmentChange.objects.filter(appointment_id=appointment_id).aggregate(
-        last=Max("pk")
-    )["last"]
-
-
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
@@ -1136,17 +1119,14 @@ def _move(
 ) -> str:
     """Move; the translated refusal, or "" once done (with a success message)."""
     try:
-        with transaction.atomic():
-            since = _last_change(appointment.pk)
-            moved = staff.staff_move(
-                actor=request.user,
-                appointment_id=appointment.pk,
-                starts_at=starts_at,
-                overbook=overbook,
-                request=request,
-            )
-            if not notify:
-                _without_notice(appointment.pk, since)
+        moved = staff.staff_move(
+            actor=request.user,
+            appointment_id=appointment.pk,
+            starts_at=starts_at,
+            overbook=overbook,
+            notify_patient=notify,
+            request=request,
+        )
     except MfaRequired as exc:
         raise PermissionDenied(exc.render()) from exc
     except DomainError as exc:
@@ -1238,16 +1218,13 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
         form = CancelForm(request.POST)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    since = _last_change(appointment.pk)
-                    staff.staff_cancel(
-                        actor=request.user,
-                        appointment_id=appointment.pk,
-                        reason=form.cleaned_data["reason"],
-                        request=request,
-                    )
-                    if not form.cleaned_data["notify"]:
-                        _without_notice(appointment.pk, since)
+                staff.staff_cancel(
+                    actor=request.user,
+                    appointment_id=appointment.pk,
+                    reason=form.cleaned_data["reason"],
+                    notify_patient=form.cleaned_data["notify"],
+                    request=request,
+                )
             except MfaRequired as exc:
                 raise PermissionDenied(exc.render()) from exc
             except DomainError as exc:
