@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from carnet.accounts.models import Patient
 from carnet.accounts.roles import Permission, require_permission
 from carnet.core.errors import DomainError
+from carnet.core.text import Folded, fold
 from carnet.vault.blind_index import normalise
 from carnet.vault.services import blind_index
 
@@ -141,12 +142,23 @@ class Found:
     known: bool
 
 
-def _name_filter(name: str) -> Q:
-    words = name.split()
-    query = Q()
-    for word in words[:4]:
-        query &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    return query
+def filter_by_name(patients: QuerySet[Patient], name: str) -> QuerySet[Patient]:
+    """The patients whose first or last name contains every word of `name`.
+
+    Accents, case and spacing do not matter ("lea muller" finds "Léa Müller"),
+    as on the phone. At most four words are used.
+    """
+    words = fold(name).split()[:4]
+    if not words:
+        return patients
+    patients = patients.annotate(
+        first_folded=Folded("first_name"), last_folded=Folded("last_name")
+    )
+    for word in words:
+        patients = patients.filter(
+            Q(first_folded__contains=word) | Q(last_folded__contains=word)
+        )
+    return patients
 
 
 def _record_lookup(
@@ -220,7 +232,7 @@ def find_patients_for_practice(
     else:
         found = own
     if name:
-        found = found.filter(_name_filter(name))
+        found = filter_by_name(found, name)
     if birth_date is not None:
         found = found.filter(birth_date_index=birth_date_index(birth_date))
     patients = list(found.order_by("last_name", "first_name", "pk")[:LOOKUP_LIMIT])

@@ -18,6 +18,11 @@ from django.http import HttpRequest
 from carnet.accounts.models import Patient
 from carnet.accounts.roles import Permission, require_permission
 from carnet.accounts.selectors import find_patients_by_contact, patient_audit_ref
+from carnet.accounts.staff_patients import (
+    filter_by_name,
+    is_practice_patient,
+    practice_patients,
+)
 from carnet.audit.errors import BreakGlassReasonTooLong
 from carnet.audit.models import Action, ActorKind, AuditEvent, Purpose
 from carnet.audit.services import record_event
@@ -47,10 +52,12 @@ class RecordAccess:
 
 
 def is_patient_of_practice(*, patient_id: int, practice_id: int) -> bool:
-    """Whether the patient has or had an appointment (of any status) at the practice."""
-    return Appointment.objects.filter(
-        patient_id=patient_id, agenda__practice_id=practice_id
-    ).exists()
+    """Whether the patient is one of the practice's own (see practice_patients).
+
+    An appointment there, of any status, or registered by the practice (a
+    caller whose file the front desk opened before booking).
+    """
+    return is_practice_patient(patient_id=patient_id, practice_id=practice_id)
 
 
 def _reason_max_length() -> int:
@@ -354,7 +361,7 @@ def list_practice_patients(
     request: HttpRequest | None = None,
     actor_kind: str = ActorKind.STAFF,
 ) -> PatientListPage:
-    """One page of the practice's patients (those with an appointment there), by name.
+    """One page of the practice's patients (an appointment there, or registered by it), by name.
 
     For those who see contact details. `name` keeps the patients whose first
     or last name contains every word given; `phone` and `email` the ones whose
@@ -372,15 +379,7 @@ def list_practice_patients(
         request=request,
     )
     of_practice = Q(appointments__agenda__practice_id=practice_id)
-    patients = Patient.objects.filter(
-        pk__in=Appointment.objects.filter(agenda__practice_id=practice_id).values(
-            "patient_id"
-        )
-    )
-    for word in name.split():
-        patients = patients.filter(
-            Q(first_name__icontains=word) | Q(last_name__icontains=word)
-        )
+    patients = filter_by_name(practice_patients(practice_id=practice_id), name)
     if phone.strip():
         country = (
             Practice.objects.filter(pk=practice_id)
