@@ -11,7 +11,7 @@ The clock is not frozen: every time is computed from now.
 """
 
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -27,30 +27,10 @@ from carnet.scheduling.tests.factories import (
     OpeningRuleFactory,
 )
 from carnet.vault.services import blind_index
-from conftest import current_totp
 from tests.e2e.demo import PASSWORD, navigate
+from tests.e2e.staff import AXE_RUN, OVERFLOWING, TOTP_SECRET, WIDTHS, staff_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-WIDTHS = [1100, 360]
-# The outermost elements that stick out past the right edge (for the failure message).
-OVERFLOWING = """width => {
-  const out = [...document.querySelectorAll("body *")].filter(
-    e => e.getBoundingClientRect().right > width + 0.5
-  );
-  return out
-    .filter(e => !out.includes(e.parentElement))
-    .slice(0, 5)
-    .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} → ${Math.round(e.getBoundingClientRect().right)}px`);
-}"""
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + " (" + v.impact + "): " + v.help + " — " +
-      v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary.replace(/\\s+/g, " ")).join(" | "));
-}"""
 
 
 def utc_iso(instant: datetime) -> str:
@@ -114,20 +94,6 @@ def office(transactional_db, purge_audit_trail):
         "tomorrow": tomorrow,
         "at": lambda day, hour: datetime.combine(day, time(hour), tzinfo=zone),
     }
-
-
-def staff_login(page, email: str, next_path: str) -> None:
-    """Password, then the TOTP code an authenticator app would show (allauth's form)."""
-    page.goto(f"/accounts/login/?{urlencode({'next': next_path})}")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    navigate(
-        page, page.locator("form[action*='/accounts/login/'] [type=submit]").first.click
-    )
-    assert urlsplit(page.url).path == "/accounts/2fa/authenticate/"
-    page.fill("main input[name=code]", current_totp(TOTP_SECRET))
-    navigate(page, page.locator("main form button[type=submit]").first.click)
-    assert urlsplit(page.url).path == urlsplit(next_path).path
 
 
 def agenda_path(office, day: date) -> str:

@@ -28,22 +28,12 @@ from carnet.scheduling.tests.factories import (
     MotiveFactory,
     OpeningRuleFactory,
 )
-from conftest import current_totp
 from tests.e2e.demo import PASSWORD, make_patient_user, navigate
+from tests.e2e.staff import TOTP_SECRET, WIDTHS, page_problems, staff_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 EXCUSE = "Ma fille était aux urgences ce matin-là."
-WIDTHS = [1100, 360]
-
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + " (" + v.impact + "): " + v.help + " — " +
-      v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary.replace(/\\s+/g, " ")).join(" | "));
-}"""
 
 
 @pytest.fixture
@@ -65,6 +55,7 @@ def practice_world(transactional_db, purge_audit_trail):
         first_name="Paul",
         last_name="Durand",
         password=PASSWORD,
+        language="en",
     )
     EmailAddress.objects.create(
         user=practitioner, email=practitioner.email, verified=True, primary=True
@@ -113,20 +104,6 @@ def patient_login(page, email: str, next_path: str) -> None:
     navigate(
         page, page.locator("form[action*='/accounts/login/'] [type=submit]").first.click
     )
-
-
-def staff_login(page, email: str, next_path: str) -> None:
-    """Password, then the TOTP code an authenticator app would show (allauth's form)."""
-    page.goto(f"/accounts/login/?next={next_path}")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    navigate(
-        page, page.locator("form[action*='/accounts/login/'] [type=submit]").first.click
-    )
-    assert urlsplit(page.url).path == "/accounts/2fa/authenticate/"
-    page.fill("main input[name=code]", current_totp(TOTP_SECRET))
-    navigate(page, page.locator("main form button[type=submit]").first.click)
-    assert urlsplit(page.url).path == next_path
 
 
 def test_the_patient_sends_an_excuse_and_the_practitioner_accepts_it(
@@ -179,16 +156,6 @@ def test_the_patient_sends_an_excuse_and_the_practitioner_accepts_it(
     )
 
 
-def _problems_on(page, axe_source: str, width: int) -> list[str]:
-    if page.evaluate("() => typeof window.axe === 'undefined'"):
-        page.add_script_tag(content=axe_source)
-    found = list(page.evaluate(AXE_RUN))
-    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
-    if scroll_width > width:
-        found.append(f"wider than the screen: {scroll_width}px")
-    return found
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_pages_pass_axe_and_fit_the_screen(
     browser, live_server, practice_world, axe_source, width
@@ -223,7 +190,7 @@ def test_the_pages_pass_axe_and_fit_the_screen(
             if urlsplit(page.url).path != path:
                 navigate(page, lambda path=path: page.goto(path))
             expect(page.locator("h1")).to_have_count(1)
-            problems = _problems_on(page, axe_source, width)
+            problems = page_problems(page, axe_source, width)
             if problems:
                 found[path] = problems
         context.close()

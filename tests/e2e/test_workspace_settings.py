@@ -27,32 +27,12 @@ from carnet.scheduling.tests.factories import (
     MotiveFactory,
     OpeningRuleFactory,
 )
-from conftest import current_totp
 from tests.e2e.demo import PASSWORD, navigate
+from tests.e2e.staff import TOTP_SECRET, WIDTHS, page_problems, staff_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 EMAIL = "dr.garnier@example.test"
-WIDTHS = [1100, 360]
-
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + " (" + v.impact + "): " + v.help + " — " +
-      v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary.replace(/\\s+/g, " ")).join(" | "));
-}"""
-# The outermost elements sticking out past the right edge (for the failure message).
-OVERFLOWING = """width => {
-  const out = [...document.querySelectorAll("body *")].filter(
-    e => e.getBoundingClientRect().right > width + 0.5
-  );
-  return out
-    .filter(e => !out.includes(e.parentElement))
-    .slice(0, 5)
-    .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} → ${Math.round(e.getBoundingClientRect().right)}px`);
-}"""
 
 
 @pytest.fixture
@@ -91,20 +71,6 @@ def practice(transactional_db, purge_audit_trail):
     }
 
 
-def staff_login(page, next_path: str) -> None:
-    """Password, then the TOTP code an authenticator app would show (allauth's form)."""
-    page.goto(f"/accounts/login/?next={next_path}")
-    page.fill("input[name=login]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    navigate(
-        page, page.locator("form[action*='/accounts/login/'] [type=submit]").first.click
-    )
-    assert urlsplit(page.url).path == "/accounts/2fa/authenticate/"
-    page.fill("main input[name=code]", current_totp(TOTP_SECRET))
-    navigate(page, page.locator("main form button[type=submit]").first.click)
-    assert urlsplit(page.url).path == next_path
-
-
 def public_saturday(page, world) -> object:
     """The public week picker's Saturday column for the coming week."""
     agenda, motive, week = world["agenda"], world["motive"], world["week"]
@@ -127,7 +93,7 @@ def test_the_practitioner_adds_saturday_morning_and_patients_see_it(
 
     staff = open_page(locale="en-GB")
     hours = reverse("pro:settings-hours", kwargs={"agenda_id": agenda.pk})
-    staff_login(staff, hours)
+    staff_login(staff, EMAIL, hours)
     expect(staff.locator("h1")).to_contain_text("Opening hours")
     preview = staff.locator("#rule-preview")
     expect(preview).to_contain_text("The slots the saved hours offer.")
@@ -179,7 +145,7 @@ def test_changing_tuesday_hours_removes_the_late_slots_publicly(open_page, pract
 
     staff = open_page(locale="en-GB")
     edit = reverse("pro:rule-edit", kwargs={"rule_id": rule.pk})
-    staff_login(staff, edit)
+    staff_login(staff, EMAIL, edit)
     form = staff.locator("#rule-form")
     form.get_by_label("Week shown in the preview").fill(world["week"].isoformat())
     form.get_by_label("Closes at").fill("11:00")
@@ -204,18 +170,6 @@ def test_changing_tuesday_hours_removes_the_late_slots_publicly(open_page, pract
     column = patient.locator(".week-picker__day").nth(1)
     expect(column.locator("button.slot").last).to_contain_text("10:40")
     expect(column.locator("button.slot", has_text="11:00")).to_have_count(0)
-
-
-def _problems_on(page, axe_source: str, width: int) -> list[str]:
-    if page.evaluate("() => typeof window.axe === 'undefined'"):
-        page.add_script_tag(content=axe_source)
-    found = list(page.evaluate(AXE_RUN))
-    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
-    if scroll_width > width:
-        found.append(
-            f"wider than the screen: {scroll_width}px {page.evaluate(OVERFLOWING, width)}"
-        )
-    return found
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -255,11 +209,11 @@ def test_the_settings_pages_pass_axe_and_fit_the_screen(
 
     def audit(label: str) -> None:
         expect(page.locator("h1")).to_have_count(1)
-        problems = _problems_on(page, axe_source, width)
+        problems = page_problems(page, axe_source, width)
         if problems:
             found[label] = problems
 
-    staff_login(page, paths[0])
+    staff_login(page, EMAIL, paths[0])
     for path in paths:
         if urlsplit(page.url).path != path:
             navigate(page, lambda path=path: page.goto(path))

@@ -27,23 +27,13 @@ from carnet.accounts.tests.factories import PatientFactory, RelativeFactory, Use
 from carnet.booking.models import Appointment
 from carnet.records.services import add_flag, edit_note, write_note
 from carnet.scheduling.tests.factories import AgendaFactory, MotiveFactory
-from conftest import current_totp
 from tests.e2e.demo import PASSWORD, navigate
+from tests.e2e.staff import TOTP_SECRET, WIDTHS, page_problems, staff_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 ADMIN_EMAIL = "dr.garnier@example.test"
 INVITEE_EMAIL = "sam.desk@example.test"
-WIDTHS = [1100, 360]
-
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => v.id + " (" + v.impact + "): " + v.help + " — " +
-      v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary.replace(/\\s+/g, " ")).join(" | "));
-}"""
 
 
 def _user(email: str, **fields):
@@ -130,20 +120,6 @@ def world(transactional_db, purge_audit_trail):
     }
 
 
-def staff_login(page, next_path: str) -> None:
-    """Password, then the TOTP code an authenticator app would show (allauth's form)."""
-    page.goto(f"/accounts/login/?next={next_path}")
-    page.fill("input[name=login]", ADMIN_EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    navigate(
-        page, page.locator("form[action*='/accounts/login/'] [type=submit]").first.click
-    )
-    assert urlsplit(page.url).path == "/accounts/2fa/authenticate/"
-    page.fill("main input[name=code]", current_totp(TOTP_SECRET))
-    navigate(page, page.locator("main form button[type=submit]").first.click)
-    assert urlsplit(page.url).path == next_path
-
-
 def test_an_invitation_goes_by_email_and_the_invitee_joins(
     open_page, world, smtp, settings, live_server
 ):
@@ -153,7 +129,7 @@ def test_an_invitation_goes_by_email_and_the_invitee_joins(
     team = reverse("pro:team", kwargs={"practice_id": practice.pk})
 
     admin = open_page(locale="en-GB")
-    staff_login(admin, team)
+    staff_login(admin, ADMIN_EMAIL, team)
     expect(admin.locator("h1")).to_have_text("Team")
     admin.get_by_label("E-mail address").fill(INVITEE_EMAIL)
     admin.get_by_label("Role", exact=True).select_option("secretary")
@@ -192,16 +168,6 @@ def test_an_invitation_goes_by_email_and_the_invitee_joins(
     assert not page.problems.csp_violations
 
 
-def _problems_on(page, axe_source: str, width: int) -> list[str]:
-    if page.evaluate("() => typeof window.axe === 'undefined'"):
-        page.add_script_tag(content=axe_source)
-    found = list(page.evaluate(AXE_RUN))
-    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
-    if scroll_width > width:
-        found.append(f"wider than the screen: {scroll_width}px")
-    return found
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_team_and_patient_pages_pass_axe_and_fit_the_screen(
     browser, live_server, world, axe_source, width
@@ -234,11 +200,11 @@ def test_the_team_and_patient_pages_pass_axe_and_fit_the_screen(
 
     def audit(label: str) -> None:
         expect(page.locator("h1")).to_have_count(1)
-        problems = _problems_on(page, axe_source, width)
+        problems = page_problems(page, axe_source, width)
         if problems:
             found[label] = problems
 
-    staff_login(page, team)
+    staff_login(page, ADMIN_EMAIL, team)
     for path in paths:
         if page.url.removeprefix(live_server.url) != path:
             navigate(page, lambda path=path: page.goto(path))
