@@ -180,13 +180,13 @@ class OpeningRule(BaseModel):
     """
 
     class Weekday(models.IntegerChoices):
-        MONDAY = 0, _("Monday")
-        TUESDAY = 1, _("Tuesday")
-        WEDNESDAY = 2, _("Wednesday")
-        THURSDAY = 3, _("Thursday")
-        FRIDAY = 4, _("Friday")
-        SATURDAY = 5, _("Saturday")
-        SUNDAY = 6, _("Sunday")
+        MONDAY = 0, pgettext_lazy("weekday", "Monday")
+        TUESDAY = 1, pgettext_lazy("weekday", "Tuesday")
+        WEDNESDAY = 2, pgettext_lazy("weekday", "Wednesday")
+        THURSDAY = 3, pgettext_lazy("weekday", "Thursday")
+        FRIDAY = 4, pgettext_lazy("weekday", "Friday")
+        SATURDAY = 5, pgettext_lazy("weekday", "Saturday")
+        SUNDAY = 6, pgettext_lazy("weekday", "Sunday")
 
     agenda = models.ForeignKey(
         Agenda,

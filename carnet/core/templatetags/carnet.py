@@ -24,7 +24,7 @@ A value that is not a datetime (None, "") gives "". Formats are per language bel
 written with Django's date format characters; Django translates the day and month names.
 """
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -105,14 +105,19 @@ def _language() -> str:
 
 
 def format_local(value: object, zone: str | tzinfo | None, kind: str) -> str:
-    """`value` (aware datetime or ISO string) in `zone`, as `kind` of FORMATS."""
-    moment = _as_datetime(value)
-    if moment is None:
-        return ""
+    """`value` (aware datetime or ISO string) in `zone`, as `kind` of FORMATS.
+
+    A plain date is a calendar day: formatted as it is, whatever the zone.
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        moment = datetime.combine(value, time(12))
+    else:
+        instant = _as_datetime(value)
+        if instant is None:
+            return ""
+        moment = instant.astimezone(_zone(zone))
     language = _language()
-    text = format_date(
-        moment.astimezone(_zone(zone)), FORMATS.get(language, DEFAULT_FORMATS)[kind]
-    )
+    text = format_date(moment, FORMATS.get(language, DEFAULT_FORMATS)[kind])
     return text.lower() if language in LOWER_CASE_NAMES else text
 
 

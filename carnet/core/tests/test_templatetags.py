@@ -232,3 +232,15 @@ def test_form_fields_renders_other_errors_hidden_fields_and_each_field():
     assert "Something is wrong." in html
     assert html.count('type="hidden"') == 1
     assert html.count('class="form-field') == 4
+
+
+def test_a_calendar_day_is_formatted_as_that_day_in_every_zone():
+    from datetime import date
+
+    from django.utils import translation
+
+    with translation.override("fr"):
+        assert (
+            local_date(date(2026, 11, 24), "Europe/Paris") == "mardi 24 novembre 2026"
+        )
+        assert local_date(date(2026, 11, 24), "Pacific/Kiritimati").startswith("mardi")

@@ -183,6 +183,20 @@ def crowded(frozen_now, agenda, anne, bruno, visit):
     )
 
 
+def test_only_overlapping_appointments_share_the_width(
+    crowded, agenda, anne, desk, visit
+):
+    later = visit(agenda, anne, paris(2026, 3, 3, 10, 0))
+
+    page = body(desk.get(url(agenda, date=DAY)))
+
+    grid = page[page.index("data-agenda-grid") : page.index("agenda-flow")]
+    assert grid.count("lane-1-of-2") == 1
+    assert grid.count("lane-2-of-2") == 1
+    at_ten = grid[grid.index(f"/pro/appointments/{later.pk}/") - 400 :]
+    assert "lane-1-of-1" in at_ten[:400]
+
+
 def test_overbooking_is_flagged_in_text_and_cancelled_visits_are_apart(
     crowded, agenda, desk
 ):
@@ -193,6 +207,7 @@ def test_overbooking_is_flagged_in_text_and_cancelled_visits_are_apart(
     assert "lane-2-of-2 agenda-appt--booked agenda-appt--overbooked" in grid
     assert "<strong>overbooked</strong>" in grid
     assert f"/pro/appointments/{crowded.pk}/" not in grid  # not in the grid...
+    assert grid.count("lane-1-of-1") == 0
     tail = page[page.index("agenda-cancelled") :]
     assert f"/pro/appointments/{crowded.pk}/" in tail
     assert "Grippe" in tail

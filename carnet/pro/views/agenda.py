@@ -293,9 +293,27 @@ def _row_of(minutes: int, axis_start: int) -> int:
 
 
 def _lay_out_lanes(blocks: list[Block]) -> None:
-    """Side by side when appointments overlap (an overbooked one, or a change of hours)."""
-    ends: list[int] = []  # last row (exclusive) per lane
+    """Side by side where appointments overlap (an overbooked one, a change of hours).
+
+    Lanes are counted per cluster of overlapping blocks, so an appointment
+    that overlaps nothing keeps the column's whole width.
+    """
+    cluster: list[Block] = []
+    cluster_end = 0
     for block in sorted(blocks, key=lambda b: (b.row, -b.span)):
+        if cluster and block.row >= cluster_end:
+            _lay_out_cluster(cluster)
+            cluster = []
+        cluster.append(block)
+        cluster_end = max(cluster_end, block.row + block.span)
+    if cluster:
+        _lay_out_cluster(cluster)
+
+
+def _lay_out_cluster(blocks: list[Block]) -> None:
+    """Give each block of one cluster of overlapping blocks the first lane free at its start."""
+    ends: list[int] = []  # last row (exclusive) per lane
+    for block in blocks:
         for index, end in enumerate(ends):
             if end <= block.row:
                 ends[index] = block.row + block.span
@@ -550,11 +568,16 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
         for phone, erased in [_phone(block.appointment, show_phone)]
     ]
     flow.sort(key=lambda r: (r.appointment.starts_at, r.agenda.pk))
+    # The legend names each motive and colour once, whichever agendas share them.
     motives = list(
-        VisitMotive.objects.filter(agenda__in=shown, is_active=True).order_by(
-            "agenda_id", "name", "pk"
-        )
+        {
+            (motive.name, motive.colour): motive
+            for motive in VisitMotive.objects.filter(
+                agenda__in=shown, is_active=True
+            ).order_by("-agenda_id", "-pk")
+        }.values()
     )
+    motives.sort(key=lambda motive: (motive.name.casefold(), motive.colour))
     here = _agenda_url(
         practice.pk,
         date=day.isoformat(),
