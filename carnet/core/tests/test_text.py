@@ -1,12 +1,10 @@
-"""Names compared as people type them: the Python fold and the SQL fold agree."""
+"""Names compared as people type them: the Python fold."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carnet.accounts.models import Patient
-from carnet.accounts.tests.factories import PatientFactory
-from carnet.core.text import Folded, fold
+from carnet.core.text import fold
 
 
 @pytest.mark.parametrize(
@@ -26,17 +24,3 @@ def test_fold(text, expected):
 @given(st.text(max_size=40))
 def test_folding_twice_changes_nothing(text):
     assert fold(fold(text)) == fold(text)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("name", ["Léa", "Hélène-Noëlle", "Çelik", "Àlvarez", "JOSÉ"])
-def test_the_database_folds_names_as_python_does(name):
-    PatientFactory(first_name=name, last_name="x")
-
-    folded = (
-        Patient.objects.annotate(folded=Folded("first_name"))
-        .values_list("folded", flat=True)
-        .get()
-    )
-
-    assert folded == fold(name)
