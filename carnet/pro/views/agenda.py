@@ -10,15 +10,12 @@ carnet.booking.access. Writes go through carnet.booking.staff and
 carnet.accounts.staff_patients.
 """
 
-import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -29,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carnet.accounts import staff_patients
@@ -38,25 +35,25 @@ from carnet.accounts.models import Patient
 from carnet.accounts.roles import Permission, require_permission
 from carnet.audit.models import Purpose
 from carnet.booking import staff
-from carnet.booking.access import access_agenda_day, record_staff_reads
+from carnet.booking.access import record_staff_reads
 from carnet.booking.errors import SlotUnavailable
-from carnet.booking.models import (
-    RUNNING_LATE_MAX_MINUTES,
-    Appointment,
-    RunningLate,
-)
+from carnet.booking.models import Appointment, RunningLate
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
+from carnet.pro import agenda_grid
+from carnet.pro.forms_agenda import (
+    BookingForm,
+    CancelForm,
+    MoveForm,
+    NewPatientForm,
+    PatientSearchForm,
+    RunningLateForm,
+)
 from carnet.pro.workspace import practice_context
-from carnet.scheduling.availability import Window, to_utc
-from carnet.scheduling.models import Absence, Agenda, OpeningRule, VisitMotive
+from carnet.scheduling.availability import to_utc
+from carnet.scheduling.models import Agenda, VisitMotive
 from carnet.vault.errors import BlindIndexValueInvalid, KeyDestroyed
 
-STEP_MINUTES = 5
-"""One row of the grid."""
-DEFAULT_OPENS = 8 * 60
-DEFAULT_CLOSES = 19 * 60
-MAX_LANES = 3
 PATIENT_TOKEN_SALT = "carnet.pro.agenda.patient"  # noqa: S105 (a signing salt)
 PATIENT_TOKEN_MAX_AGE = 4 * 3600
 STAFF = Appointment.Actor.STAFF
@@ -181,279 +178,6 @@ def _redirect(url: str) -> HttpResponseRedirect:
 # -- the grid ---------------------------------------------------------------------
 
 
-@dataclass
-class Cell:
-    """One 5-minute row of a column: a drop target, and a link to book when free."""
-
-    row: int
-    label: str
-    starts_at: datetime | None  # None: this wall time does not exist (DST gap)
-    is_open: bool
-    is_absent: bool
-    book_url: str = ""
-
-    @property
-    def iso(self) -> str:
-        """The instant in UTC, as the drop handler posts it."""
-        return self.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") if self.starts_at else ""
-
-
-@dataclass
-class Block:
-    """One appointment placed in a column."""
-
-    appointment: Appointment
-    row: int
-    span: int
-    starts_local: datetime
-    ends_local: datetime
-    lane: int = 1
-    lanes: int = 1
-    draggable: bool = False
-
-
-@dataclass
-class Shade:
-    """An absence drawn over a column."""
-
-    row: int
-    span: int
-    label: str
-
-
-@dataclass
-class Column:
-    """One agenda on one day."""
-
-    agenda: Agenda
-    day: date
-    zone: ZoneInfo
-    appointments: list[Appointment]
-    windows: list[tuple[int, int]]  # opening minutes of the local day
-    absences: list[Absence]
-    cells: list[Cell] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
-    shades: list[Shade] = field(default_factory=list)
-    cancelled: list[Appointment] = field(default_factory=list)
-    now_row: int | None = None
-    is_today: bool = False
-    links: dict[str, str] = field(default_factory=dict)
-
-
-def _minutes(moment: datetime) -> int:
-    return moment.hour * 60 + moment.minute
-
-
-def _windows_on(rules: Iterable[OpeningRule], day: date) -> list[tuple[int, int]]:
-    found = []
-    for rule in rules:
-        window = Window(
-            weekday=rule.weekday,
-            opens=rule.opens_time,
-            closes=rule.closes_time,
-            valid_from=rule.valid_on,
-            valid_until=rule.valid_until_on,
-        )
-        if window.applies_on(day):
-            found.append((_minutes(rule.opens_time), _minutes(rule.closes_time)))
-    return found
-
-
-def _axis(columns: list[Column]) -> tuple[int, int]:
-    """First and last wall-clock minute of the grid, on whole hours."""
-    starts: list[int] = []
-    ends: list[int] = []
-    for column in columns:
-        for opens, closes in column.windows:
-            starts.append(opens)
-            ends.append(closes)
-        for appointment in column.appointments:
-            local = appointment.starts_at.astimezone(column.zone)
-            if local.date() != column.day:
-                continue
-            start = _minutes(local)
-            seconds = (appointment.ends_at - appointment.starts_at).total_seconds()
-            starts.append(start)
-            ends.append(min(24 * 60, start + math.ceil(seconds / 60)))
-    first = min(starts) if starts else DEFAULT_OPENS
-    last = max(ends) if ends else DEFAULT_CLOSES
-    first = (first // 60) * 60
-    last = min(24 * 60, math.ceil(last / 60) * 60)
-    if last <= first:
-        first, last = DEFAULT_OPENS, DEFAULT_CLOSES
-    return first, last
-
-
-def _label(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _row_of(minutes: int, axis_start: int) -> int:
-    return (minutes - axis_start) // STEP_MINUTES + 1
-
-
-def _lay_out_lanes(blocks: list[Block]) -> None:
-    """Side by side where appointments overlap (an overbooked one, a change of hours).
-
-    Lanes are counted per cluster of overlapping blocks, so an appointment
-    that overlaps nothing keeps the column's whole width.
-    """
-    cluster: list[Block] = []
-    cluster_end = 0
-    for block in sorted(blocks, key=lambda b: (b.row, -b.span)):
-        if cluster and block.row >= cluster_end:
-            _lay_out_cluster(cluster)
-            cluster = []
-        cluster.append(block)
-        cluster_end = max(cluster_end, block.row + block.span)
-    if cluster:
-        _lay_out_cluster(cluster)
-
-
-def _lay_out_cluster(blocks: list[Block]) -> None:
-    """Give each block of one cluster of overlapping blocks the first lane free at its start."""
-    ends: list[int] = []  # last row (exclusive) per lane
-    for block in blocks:
-        for index, end in enumerate(ends):
-            if end <= block.row:
-                ends[index] = block.row + block.span
-                block.lane = index + 1
-                break
-        else:
-            ends.append(block.row + block.span)
-            block.lane = len(ends)
-    lanes = min(MAX_LANES, max(1, len(ends)))
-    for block in blocks:
-        block.lane = min(block.lane, MAX_LANES)
-        block.lanes = lanes
-
-
-def _fill_column(
-    column: Column,
-    *,
-    axis: tuple[int, int],
-    now: datetime,
-    practice_id: int,
-    can_book: bool,
-) -> None:
-    axis_start, axis_end = axis
-    rows = (axis_end - axis_start) // STEP_MINUTES
-    today = now.astimezone(column.zone).date()
-    column.is_today = column.day == today
-    book_base = reverse("pro:agenda-book", kwargs={"practice_id": practice_id})
-    for index in range(rows):
-        wall = axis_start + index * STEP_MINUTES
-        instant = to_utc(column.day, time(wall // 60, wall % 60), column.zone)
-        is_open = instant is not None and any(
-            opens <= wall < closes for opens, closes in column.windows
-        )
-        is_absent = instant is not None and any(
-            a.starts_at <= instant < a.ends_at for a in column.absences
-        )
-        cell = Cell(
-            row=index + 1,
-            label=_label(wall),
-            starts_at=instant,
-            is_open=is_open,
-            is_absent=is_absent,
-        )
-        if can_book and is_open and not is_absent and instant > now:
-            cell.book_url = (
-                book_base
-                + "?"
-                + urlencode({"agenda": column.agenda.pk, "starts_at": cell.iso})
-            )
-        column.cells.append(cell)
-    for appointment in column.appointments:
-        appointment.agenda = column.agenda  # already loaded: no query per row
-        if not appointment.is_active:
-            column.cancelled.append(appointment)
-            continue
-        local = appointment.starts_at.astimezone(column.zone)
-        local_end = appointment.ends_at.astimezone(column.zone)
-        if local.date() != column.day:
-            continue
-        minutes = (appointment.ends_at - appointment.starts_at).total_seconds() / 60
-        row = max(1, _row_of(_minutes(local), axis_start))
-        span = max(1, min(rows - row + 1, math.ceil(minutes / STEP_MINUTES)))
-        column.blocks.append(
-            Block(
-                appointment=appointment,
-                row=row,
-                span=span,
-                starts_local=local,
-                ends_local=local_end,
-                draggable=can_book
-                and appointment.status == Status.BOOKED
-                and appointment.starts_at > now,
-            )
-        )
-    _lay_out_lanes(column.blocks)
-    day_start = datetime.combine(column.day, time(0), tzinfo=column.zone)
-    for absence in column.absences:
-        start = max(absence.starts_at.astimezone(column.zone), day_start)
-        end = absence.ends_at.astimezone(column.zone)
-        first = _minutes(start) if start.date() == column.day else 0
-        last = _minutes(end) if end.date() == column.day else 24 * 60
-        first, last = max(first, axis_start), min(last, axis_end)
-        if last <= first:
-            continue
-        column.shades.append(
-            Shade(
-                row=_row_of(first, axis_start),
-                span=math.ceil((last - first) / STEP_MINUTES),
-                label=absence.label or _("Absent"),
-            )
-        )
-    if column.is_today:
-        local_now = now.astimezone(column.zone)
-        wall = _minutes(local_now)
-        if axis_start <= wall < axis_end:
-            column.now_row = _row_of(wall, axis_start)
-
-
-def _read_columns(
-    request: HttpRequest, agendas: list[Agenda], days: list[date]
-) -> list[Column]:
-    """Each agenda on each day, through the audited gate of carnet.booking.access."""
-    rules: dict[int, list[OpeningRule]] = {}
-    for rule in OpeningRule.objects.filter(agenda__in=agendas):
-        rules.setdefault(rule.agenda_id, []).append(rule)
-    first = datetime.combine(days[0] - timedelta(days=1), time(0), tzinfo=UTC)
-    last = datetime.combine(days[-1] + timedelta(days=2), time(0), tzinfo=UTC)
-    absences: dict[int, list[Absence]] = {}
-    for absence in Absence.objects.filter(
-        agenda__in=agendas, starts_at__lt=last, ends_at__gt=first
-    ).order_by("starts_at"):
-        absences.setdefault(absence.agenda_id, []).append(absence)
-    columns = []
-    for agenda in agendas:
-        for day in days:
-            try:
-                _agenda, appointments = access_agenda_day(
-                    actor=request.user,
-                    agenda_id=agenda.pk,
-                    day=day,
-                    actor_kind=STAFF,
-                    request=request,
-                )
-            except MfaRequired as exc:
-                raise PermissionDenied(exc.render()) from exc
-            except DomainError as exc:
-                raise Http404 from exc
-            columns.append(
-                Column(
-                    agenda=agenda,
-                    day=day,
-                    zone=agenda.zone,
-                    appointments=appointments,
-                    windows=_windows_on(rules.get(agenda.pk, []), day),
-                    absences=absences.get(agenda.pk, []),
-                )
-            )
-    return columns
-
-
 @dataclass(frozen=True)
 class FlowRow:
     """One line of the day's list under the grid: who, when, and the next steps."""
@@ -529,10 +253,10 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
         shown = [chosen] if chosen else agendas
         step = timedelta(days=1)
     now = timezone.now()
-    columns = _read_columns(request, shown, days) if shown else []
-    axis = _axis(columns)
+    columns = agenda_grid.read_columns(request, shown, days) if shown else []
+    axis = agenda_grid.axis(columns)
     for column in columns:
-        _fill_column(
+        agenda_grid.fill_column(
             column, axis=axis, now=now, practice_id=practice.pk, can_book=can_book
         )
         column.links = {
@@ -553,7 +277,10 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
             + urlencode({"agenda": column.agenda.pk, "date": column.day.isoformat()}),
             "late": reverse("pro:running-late", kwargs={"agenda_id": column.agenda.pk}),
         }
-    axis_rows = [(_row_of(m, axis[0]), _label(m)) for m in range(axis[0], axis[1], 30)]
+    axis_rows = [
+        (agenda_grid.row_of(m, axis[0]), agenda_grid.label(m))
+        for m in range(axis[0], axis[1], 30)
+    ]
     flow = [
         FlowRow(
             appointment=block.appointment,
@@ -594,7 +321,7 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
         "columns": columns,
         "axis_rows": axis_rows,
         "axis_start": axis[0],
-        "row_count": (axis[1] - axis[0]) // STEP_MINUTES,
+        "row_count": (axis[1] - axis[0]) // agenda_grid.STEP_MINUTES,
         "flow": flow,
         "cancelled": [(a, c.zone) for c in columns for a in c.cancelled],
         "show_phone": show_phone,
@@ -646,85 +373,6 @@ def _patient_from_token(token: str, practice_id: int) -> Patient | None:
     if not (isinstance(value, list) and len(value) == 2 and value[0] == practice_id):
         return None
     return Patient.objects.filter(pk=value[1]).first()
-
-
-class PatientSearchForm(forms.Form):
-    """Find the caller: every criterion given must match."""
-
-    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=150)
-    phone = forms.CharField(
-        label=gettext_lazy("Phone"),
-        required=False,
-        max_length=32,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
-    email = forms.CharField(
-        label=gettext_lazy("E-mail"),
-        required=False,
-        max_length=254,
-        widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}),
-    )
-    birth_date = forms.DateField(
-        label=gettext_lazy("Date of birth"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-
-
-class BookingForm(forms.Form):
-    """The appointment: motive, local date and time, patient, and deliberate overbooking."""
-
-    motive = forms.TypedChoiceField(label=gettext_lazy("Visit motive"), coerce=int)
-    date = forms.DateField(
-        label=gettext_lazy("Date"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    time = forms.TimeField(
-        label=gettext_lazy("Time"),
-        widget=forms.TimeInput(attrs={"type": "time", "step": "300"}, format="%H:%M"),
-    )
-    patient = forms.ChoiceField(
-        label=gettext_lazy("Patient"),
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": gettext_lazy("Search for the patient and choose them."),
-            "invalid_choice": gettext_lazy("Choose the patient again."),
-        },
-    )
-    reason = forms.CharField(
-        label=gettext_lazy("Reason for the visit"),
-        required=False,
-        max_length=2000,
-        help_text=gettext_lazy("Seen by the practice only."),
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    overbook = forms.BooleanField(
-        label=gettext_lazy("Overbook: book even if this time is taken"),
-        required=False,
-        help_text=gettext_lazy(
-            "The appointment is flagged as overbooked in the agenda."
-        ),
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        motives: list[VisitMotive],
-        patients: list[tuple[str, str]],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for motive in motives:
-            groups.setdefault(str(motive.agenda), []).append(
-                (
-                    motive.pk,
-                    _("%(name)s (%(minutes)s min)")
-                    % {"name": motive.name, "minutes": motive.duration_minutes},
-                )
-            )
-        self.fields["motive"].choices = list(groups.items())
-        self.fields["patient"].choices = patients
 
 
 def _motives(practice: Practice) -> list[VisitMotive]:
@@ -962,39 +610,6 @@ def _book(
     return _redirect(_agenda_url(practice.pk, date=local.date().isoformat()))
 
 
-class NewPatientForm(forms.Form):
-    """A caller who is not yet a patient: identity and a way to reach them."""
-
-    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150)
-    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150)
-    birth_date = forms.DateField(
-        label=gettext_lazy("Date of birth"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    phone = forms.CharField(
-        label=gettext_lazy("Phone"),
-        required=False,
-        max_length=32,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
-    email = forms.CharField(
-        label=gettext_lazy("E-mail"),
-        required=False,
-        max_length=254,
-        widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}),
-    )
-    motive = forms.CharField(required=False, widget=forms.HiddenInput)
-    date = forms.CharField(required=False, widget=forms.HiddenInput)
-    time = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    error_fields = {
-        staff_patients.PatientIdentityInvalid: "last_name",
-        staff_patients.PatientBirthDateInvalid: "birth_date",
-        staff_patients.PatientEmailInvalid: "email",
-        staff_patients.PatientContactRequired: "phone",
-    }
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def new_patient(request: HttpRequest, practice_id: int) -> HttpResponse:
@@ -1084,26 +699,6 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         "back_url": _back_to_day(appointment),
     }
     return render(request, "pro/agenda/appointment.html", context)
-
-
-class MoveForm(forms.Form):
-    """The new local date and time (same agenda, same motive)."""
-
-    date = forms.DateField(
-        label=gettext_lazy("New date"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    time = forms.TimeField(
-        label=gettext_lazy("New time"),
-        widget=forms.TimeInput(attrs={"type": "time", "step": "300"}, format="%H:%M"),
-    )
-    overbook = forms.BooleanField(
-        label=gettext_lazy("Overbook: move even if this time is taken"),
-        required=False,
-    )
-    notify = forms.BooleanField(
-        label=gettext_lazy("Tell the patient"), required=False, initial=True
-    )
 
 
 def _grid_move(request: HttpRequest, appointment: Appointment) -> HttpResponse:
@@ -1218,20 +813,6 @@ def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
     return render(request, "pro/agenda/move.html", context)
 
 
-class CancelForm(forms.Form):
-    """Why the appointment is cancelled (the patient is told)."""
-
-    reason = forms.CharField(
-        label=gettext_lazy("Reason for the cancellation"),
-        max_length=255,
-        help_text=gettext_lazy("Given to the patient when they are told."),
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    notify = forms.BooleanField(
-        label=gettext_lazy("Tell the patient"), required=False, initial=True
-    )
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
@@ -1299,16 +880,6 @@ def set_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 
 # -- running late ------------------------------------------------------------------
-
-
-class RunningLateForm(forms.Form):
-    """How late the agenda runs today."""
-
-    minutes = forms.IntegerField(
-        label=gettext_lazy("Running late by (minutes)"),
-        min_value=1,
-        max_value=RUNNING_LATE_MAX_MINUTES,
-    )
 
 
 @login_required
