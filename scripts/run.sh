@@ -32,6 +32,13 @@ cat <<MSG
     any authenticator app (TOTP) or a passkey. Patient data stays closed until then.
 
     API token:  .venv/bin/python manage.py mint_token patient@carnet.test
+    A background worker (manage.py db_worker) runs beside the web server.
 
 MSG
-exec $PY manage.py runserver 127.0.0.1:8000
+# One background worker (Django's tasks API, database backend) beside the web server;
+# Ctrl-C (or any exit) stops both.
+$PY manage.py db_worker --queue-name '*' --interval 1 --no-reload -v 0 &
+WORKER=$!
+trap 'kill "$WORKER" 2>/dev/null; wait "$WORKER" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
+$PY manage.py runserver 127.0.0.1:8000

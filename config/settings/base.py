@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "carnet.core",
     "carnet.vault",
     "carnet.audit",
@@ -34,6 +36,12 @@ INSTALLED_APPS = [
     "carnet.pro",
     "carnet.api",
 ]
+
+# Background work: Django's tasks API (the django-tasks backport until Django 6)
+# stored in this database, so that a task is enqueued in the very transaction
+# of the booking that causes it; `manage.py db_worker` runs them (make run
+# starts one). See carnet.core.tasks.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "carnet.core.request_context.RequestContextMiddleware",
