@@ -4,13 +4,13 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from carnet.accounts.models import User
 from carnet.accounts.selectors import list_patients_for_user
 from carnet.booking.errors import AppointmentNotFound, HoldExpired, HoldNotFound
-from carnet.booking.models import Appointment, SlotHold
+from carnet.booking.models import Appointment, AppointmentChange, SlotHold
 from carnet.scheduling import availability
 from carnet.scheduling.availability import Interval
 from carnet.scheduling.models import VisitMotive
@@ -216,3 +216,26 @@ def get_appointment_booked_from_hold(
     return Appointment.objects.filter(
         booked_by=user, idempotency_key=hold_idempotency_key(hold_id)
     ).first()
+
+
+def calendar_sequence(appointment: Appointment) -> int:
+    """The iCalendar SEQUENCE for the appointment's next REQUEST or CANCEL.
+
+    0 at booking, plus one per AppointmentChange row (a move or a
+    cancellation by staff). A cancellation that left no row (the patient
+    cancelled) counts one as well, so a cancelled appointment is always at
+    least one above every REQUEST sent before it. Rows are only ever added and
+    a cancellation is final, so the value never decreases. A patient's own
+    reschedule records no row and does not raise it.
+    """
+    counts = AppointmentChange.objects.filter(appointment_id=appointment.pk).aggregate(
+        changes=Count("pk"),
+        cancellations=Count("pk", filter=Q(kind=AppointmentChange.Kind.CANCELLED)),
+    )
+    sequence = counts["changes"]
+    if (
+        appointment.status == Appointment.Status.CANCELLED
+        and not counts["cancellations"]
+    ):
+        sequence += 1
+    return sequence
