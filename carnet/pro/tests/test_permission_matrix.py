@@ -141,3 +141,41 @@ def test_permission_matrix(column):
         if leaked:
             failures.append(f"{route.label()}: refusal shows {leaked}")
     assert not failures, f"{label}:\n" + "\n".join(failures)
+
+
+GARBAGE = {
+    "date": "2026-02-30",
+    "day": "yesterday",
+    "week": "x",
+    "view": "year",
+    "agenda": "abc",
+    "page": "-1",
+    "name": "' OR 1=1 --",
+    "phone": "++33",
+    "email": "@",
+    "birth_date": "31/31/31",
+    "q": "<script>alert(1)</script>",
+}
+
+
+@pytest.mark.parametrize("role", ["practitioner", "practice_admin"])
+def test_no_staff_page_breaks_on_garbage(role):
+    """Every page and form, given nonsense, answers without a server error (nor echoes a script)."""
+    world = build_world("A")
+    extend_world(world)
+    _user, client = _visitor((role, "A", role, True), {"A": world})
+    crashed = []
+    for route in all_routes():
+        if route.api:
+            continue
+        url = reverse(route.name, kwargs=route.kwargs(world))
+        with transaction.atomic():
+            if route.method == "GET":
+                response = client.get(url, GARBAGE)
+            else:  # every field a form may have, filled with nonsense
+                response = client.post(url, GARBAGE)
+            transaction.set_rollback(True)
+        if response.status_code >= 500:
+            crashed.append(f"{route.label()}: {response.status_code}")
+        assert "<script>alert(1)</script>" not in response.content.decode()
+    assert not crashed
