@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import signing
 from django.test import override_settings
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -165,7 +166,10 @@ def test_expired_at_and_after_the_expiry(now):
     assert error.token == ActionToken(
         appointment_ref=REF, version=3, action=ACTION_CANCEL, expires_at=STARTS
     )
-    assert "expired" in error.render()
+    with translation.override("en"):
+        assert "expired" in error.render()
+    with translation.override("fr"):
+        assert "expiré" in error.render()
 
 
 def test_expiry_is_compared_as_an_instant_whatever_the_zone_of_now():
