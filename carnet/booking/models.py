@@ -266,12 +266,14 @@ class NextAvailability(models.Model):
 
 
 class AppointmentChange(models.Model):
-    """A change staff made to an appointment, which its patient must be told about.
+    """A move or cancellation of an appointment: its history, and the notices it owes.
 
     An outbox: the notifications context sends the rows whose `notified_at` is
     empty and `notify_patient` set, then fills `notified_at`. Written in the
-    transaction of the change itself (carnet.booking.staff), so a change is
-    never kept without its notice.
+    transaction of the change itself (carnet.booking.staff; a patient's own
+    reschedule too, without notice), so a change is never kept without its
+    notice, and the calendar's SEQUENCE (booking.selectors.calendar_sequence)
+    only grows.
     """
 
     class Kind(models.TextChoices):

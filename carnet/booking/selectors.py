@@ -221,12 +221,11 @@ def get_appointment_booked_from_hold(
 def calendar_sequence(appointment: Appointment) -> int:
     """The iCalendar SEQUENCE for the appointment's next REQUEST or CANCEL.
 
-    0 at booking, plus one per AppointmentChange row (a move or a
-    cancellation by staff). A cancellation that left no row (the patient
-    cancelled) counts one as well, so a cancelled appointment is always at
-    least one above every REQUEST sent before it. Rows are only ever added and
-    a cancellation is final, so the value never decreases. A patient's own
-    reschedule records no row and does not raise it.
+    0 at booking, plus one per AppointmentChange row (a move, by staff or by
+    the patient, or a cancellation by staff). A cancellation that left no row
+    (the patient cancelled) counts one as well, so a cancelled appointment is
+    always at least one above every REQUEST sent before it. Rows are only ever
+    added and a cancellation is final, so the value never decreases.
     """
     counts = AppointmentChange.objects.filter(appointment_id=appointment.pk).aggregate(
         changes=Count("pk"),

@@ -35,6 +35,7 @@ from carnet.booking.models import (
     IDEMPOTENCY_CONSTRAINT,
     NO_OVERLAP_CONSTRAINT,
     Appointment,
+    AppointmentChange,
     SlotHold,
 )
 from carnet.booking.nextslots import refresh_agenda
@@ -343,8 +344,9 @@ def reschedule_appointment(
     The new time must be bookable (same rules as booking, the appointment's
     own time not counted as busy, other people's live holds counted) and the
     old one still before the cut-off. `holder`'s own hold is not busy and is
-    consumed, as in book_appointment. Takes the agenda's row lock, then the
-    appointment's.
+    consumed, as in book_appointment. Records the move in the appointment's
+    history (an AppointmentChange without notice: the patient made it).
+    Takes the agenda's row lock, then the appointment's.
     """
     now = timezone.now()
     starts_at = _as_utc(starts_at)
@@ -359,6 +361,7 @@ def reschedule_appointment(
         exclude_id=appointment.pk,
         holder=holder,
     )
+    previous = appointment.starts_at
     appointment.starts_at = starts_at
     appointment.ends_at = starts_at + motive.duration
     # The new time was checked free: it no longer lies on top of another.
@@ -372,6 +375,16 @@ def reschedule_appointment(
         if _constraint_name(exc) == NO_OVERLAP_CONSTRAINT:
             raise _unavailable(motive, starts_at, now, holder) from exc
         raise
+    if starts_at != previous:
+        # In the appointment's history (its calendar SEQUENCE grows); the
+        # patient made it, so there is no notice to send them about it.
+        AppointmentChange.objects.create(
+            appointment=appointment,
+            kind=AppointmentChange.Kind.MOVED,
+            previous_starts_at=previous,
+            actor_id=user.pk,
+            notify_patient=False,
+        )
     _consume_holds(agenda_id=appointment.agenda_id, hold_id=hold_id, holder=holder)
     refresh_agenda(agenda_id=appointment.agenda_id, now=now)
     return appointment

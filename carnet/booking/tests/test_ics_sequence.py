@@ -190,3 +190,25 @@ def test_the_builders_refuse_what_would_break_the_order(
         appointment_ics(**common, method="REFRESH", now=STAMP)
     with pytest.raises(ValueError, match="aware"):
         appointment_ics(**common, now=STAMP.replace(tzinfo=None))
+
+
+def test_a_patients_own_reschedule_raises_the_sequence_without_a_notice(
+    frozen_now, motive, patient, book
+):
+    from carnet.booking.models import AppointmentChange
+    from carnet.booking.services import reschedule_appointment
+
+    appointment = book(motive, patient, paris(2026, 3, 4, 9, 0))
+    first = appointment.starts_at
+
+    reschedule_appointment(
+        user=patient.account,
+        appointment_id=appointment.pk,
+        starts_at=paris(2026, 3, 5, 10, 0),
+    )
+
+    _, event = parsed(request_of(appointment))
+    assert int(event["sequence"]) == 1
+    change = AppointmentChange.objects.get(appointment=appointment)
+    assert (change.kind, change.previous_starts_at) == ("moved", first)
+    assert (change.notify_patient, change.actor_id) == (False, patient.account_id)
