@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from carnet.pro.views import agenda
+from carnet.pro.views import agenda, agenda_booking
 
 urlpatterns: list[URLPattern] = [
     path(
@@ -12,12 +12,12 @@ urlpatterns: list[URLPattern] = [
     ),
     path(
         "practices/<int:practice_id>/agenda/book/",
-        agenda.book,
+        agenda_booking.book,
         name="agenda-book",
     ),
     path(
         "practices/<int:practice_id>/agenda/patients/new/",
-        agenda.new_patient,
+        agenda_booking.new_patient,
         name="agenda-patient-new",
     ),
     path(

@@ -2,7 +2,7 @@
 
 from carnet.accounts.roles import Permission
 from carnet.pro.tests.matrix import Route
-from carnet.pro.views.agenda import patient_token
+from carnet.pro.views.agenda_booking import patient_token
 
 BOOK = Permission.MANAGE_APPOINTMENTS
 

@@ -13,7 +13,7 @@ from carnet.accounts.selectors import patient_audit_ref
 from carnet.audit.models import AuditEvent
 from carnet.booking.models import Appointment
 from carnet.pro.tests.conftest import paris
-from carnet.pro.views.agenda import patient_token
+from carnet.pro.views.agenda_booking import patient_token
 from carnet.scheduling.tests.factories import AgendaFactory, MotiveFactory
 from carnet.vault.services import blind_index
 

@@ -1,4 +1,7 @@
-"""The practice's agenda for staff: the grid, booking by phone, moves, cancels, the day flow.
+"""The practice's agenda for staff: the grid, moves, cancels, the day flow.
+
+Booking by phone lives in carnet.pro.views.agenda_booking, which shares the
+gate and links below (require_practice, agenda_url).
 
 Server-rendered pages that work without JavaScript; frontend/src/agenda.js
 adds drag and drop (a drop posts the same form as the Move page), motive
@@ -6,19 +9,17 @@ colours and the current-time line. Every page gets the practice through
 carnet.accounts.roles.require_permission (no role there: 404; a role without
 the permission or no second factor: 403, with no patient data in the
 answer), and reads appointments only through the audited gates of
-carnet.booking.access. Writes go through carnet.booking.staff and
-carnet.accounts.staff_patients.
+carnet.booking.access. Writes go through carnet.booking.staff.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -29,33 +30,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carnet.accounts import staff_patients
 from carnet.accounts.errors import MfaRequired, NotAllowedForRole, NotStaffOfPractice
-from carnet.accounts.models import Patient
 from carnet.accounts.roles import Permission, require_permission
 from carnet.audit.models import Purpose
 from carnet.booking import staff
 from carnet.booking.access import record_staff_reads
-from carnet.booking.errors import SlotUnavailable
 from carnet.booking.models import Appointment, RunningLate
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
 from carnet.pro import agenda_grid
 from carnet.pro.forms_agenda import (
-    BookingForm,
     CancelForm,
     MoveForm,
-    NewPatientForm,
-    PatientSearchForm,
     RunningLateForm,
 )
 from carnet.pro.workspace import practice_context
 from carnet.scheduling.availability import to_utc
 from carnet.scheduling.models import Agenda, VisitMotive
-from carnet.vault.errors import BlindIndexValueInvalid, KeyDestroyed
+from carnet.vault.errors import KeyDestroyed
 
-PATIENT_TOKEN_SALT = "carnet.pro.agenda.patient"  # noqa: S105 (a signing salt)
-PATIENT_TOKEN_MAX_AGE = 4 * 3600
 STAFF = Appointment.Actor.STAFF
 Status = Appointment.Status
 
@@ -94,9 +87,10 @@ def _require(
         raise PermissionDenied(exc.render()) from exc
 
 
-def _practice(
+def require_practice(
     request: HttpRequest, practice_id: int, permission: Permission
 ) -> tuple[Practice, frozenset[Permission]]:
+    """The practice behind the gate of `_require`, and the user's permissions there."""
     granted = _require(request, practice_id, permission)
     practice = Practice.objects.filter(pk=practice_id).first()
     if practice is None:  # a platform admin asking for a practice that is gone
@@ -163,7 +157,8 @@ def _safe_next(request: HttpRequest, value: str | None, fallback: str) -> str:
     return fallback
 
 
-def _agenda_url(practice_id: int, **params: Any) -> str:
+def agenda_url(practice_id: int, **params: Any) -> str:
+    """The agenda page of the practice, with the query `params` that are not empty."""
     url = reverse("pro:practice-agenda", kwargs={"practice_id": practice_id})
     params = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{url}?{urlencode(params)}" if params else url
@@ -223,7 +218,7 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
     GET ?date=YYYY-MM-DD (today by default), view=day|week, agenda=<id> (the
     week's agenda; the first one when missing).
     """
-    practice, granted = _practice(request, practice_id, Permission.VIEW_AGENDA)
+    practice, granted = require_practice(request, practice_id, Permission.VIEW_AGENDA)
     can_book = Permission.MANAGE_APPOINTMENTS in granted
     show_phone = Permission.VIEW_CONTACT_DETAILS in granted
     agendas = _agendas(practice)
@@ -266,7 +261,7 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
             "sheet": reverse(
                 "pro:day-sheet", args=[column.agenda.pk, column.day.isoformat()]
             ),
-            "week": _agenda_url(
+            "week": agenda_url(
                 practice.pk,
                 view="week",
                 agenda=column.agenda.pk,
@@ -305,7 +300,7 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
         }.values()
     )
     motives.sort(key=lambda motive: (motive.name.casefold(), motive.colour))
-    here = _agenda_url(
+    here = agenda_url(
         practice.pk,
         date=day.isoformat(),
         view=view,
@@ -331,336 +326,28 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
         "here": here,
         "zone": zone,
         "today": now.astimezone(zone).date(),
-        "previous_url": _agenda_url(
+        "previous_url": agenda_url(
             practice.pk,
             date=(day - step).isoformat(),
             view=view,
             agenda=chosen.pk if chosen and view == "week" else "",
         ),
-        "next_url": _agenda_url(
+        "next_url": agenda_url(
             practice.pk,
             date=(day + step).isoformat(),
             view=view,
             agenda=chosen.pk if chosen and view == "week" else "",
         ),
-        "today_url": _agenda_url(
+        "today_url": agenda_url(
             practice.pk,
             view=view,
             agenda=chosen.pk if chosen and view == "week" else "",
         ),
-        "day_view_url": _agenda_url(practice.pk, date=day.isoformat()),
+        "day_view_url": agenda_url(practice.pk, date=day.isoformat()),
     }
     return render(
         request, "pro/agenda/agenda.html", context, status=400 if not readable else 200
     )
-
-
-# -- booking by phone ------------------------------------------------------------
-
-
-def patient_token(*, practice_id: int, patient_id: int) -> str:
-    """A signed reference to a patient a lookup of this practice returned (no data in it)."""
-    return signing.dumps([practice_id, patient_id], salt=PATIENT_TOKEN_SALT)
-
-
-def _patient_from_token(token: str, practice_id: int) -> Patient | None:
-    try:
-        value = signing.loads(
-            token, salt=PATIENT_TOKEN_SALT, max_age=PATIENT_TOKEN_MAX_AGE
-        )
-    except signing.BadSignature:
-        return None
-    if not (isinstance(value, list) and len(value) == 2 and value[0] == practice_id):
-        return None
-    return Patient.objects.filter(pk=value[1]).first()
-
-
-def _motives(practice: Practice) -> list[VisitMotive]:
-    return list(
-        VisitMotive.objects.filter(
-            agenda__practice=practice, agenda__is_active=True, is_active=True
-        )
-        .select_related("agenda__practitioner", "agenda__location")
-        .order_by("agenda__practitioner__last_name", "agenda_id", "name", "pk")
-    )
-
-
-def _patient_label(patient: Patient, *, known: bool = True, show_birth: bool) -> str:
-    label = str(patient)
-    if show_birth:
-        try:
-            born = patient.birth_date
-        except KeyDestroyed:
-            born = None
-        if born:
-            label = _("%(name)s, born %(date)s") % {
-                "name": label,
-                "date": born.strftime("%d/%m/%Y"),
-            }
-    if not known:
-        label = _("%(name)s (new to the practice)") % {"name": label}
-    return label
-
-
-def _initial_booking(
-    request: HttpRequest, motives: list[VisitMotive]
-) -> dict[str, Any]:
-    """The form's starting values from the grid's link (?agenda=&starts_at= or &date=)."""
-    initial: dict[str, Any] = {}
-    agenda_id = request.GET.get("agenda", "")
-    agenda_motives = [m for m in motives if str(m.agenda_id) == agenda_id] or motives
-    motive_id = request.GET.get("motive", "")
-    chosen = next((m for m in motives if str(m.pk) == motive_id), None)
-    if chosen is None and agenda_motives:
-        chosen = agenda_motives[0]
-    if chosen is not None:
-        initial["motive"] = chosen.pk
-    zone = chosen.agenda.zone if chosen else ZoneInfo("Europe/Paris")
-    starts_at = request.GET.get("starts_at", "")
-    try:
-        instant = datetime.fromisoformat(starts_at) if starts_at else None
-    except ValueError:
-        instant = None
-    if instant is not None and instant.tzinfo is not None:
-        local = instant.astimezone(zone)
-        initial["date"], initial["time"] = local.date(), local.time()
-    else:
-        for key in ("date", "time"):
-            if request.GET.get(key):
-                initial[key] = request.GET[key]
-    return initial
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def book(request: HttpRequest, practice_id: int) -> HttpResponse:
-    """Book a patient on the phone: find them (or register them), choose motive and time.
-
-    One form, two buttons: "Search" (action=search) lists matching patients
-    as choices, "Book" (action=book) calls booking.staff.staff_book. Patient
-    choices carry signed tokens, so only a patient a lookup of this practice
-    returned can be booked.
-    """
-    practice, granted = _practice(request, practice_id, Permission.MANAGE_APPOINTMENTS)
-    show_birth = Permission.VIEW_CONTACT_DETAILS in granted
-    motives = _motives(practice)
-    patients: list[tuple[str, str]] = []
-    searched = False
-    data = request.POST if request.method == "POST" else None
-    search = PatientSearchForm(data, prefix="find")
-    token = (data or request.GET).get("patient", "")
-    chosen = _patient_from_token(token, practice.pk) if token else None
-    if chosen is not None:
-        record_staff_reads(
-            actor=request.user,
-            actor_kind=STAFF,
-            patient_ids=[chosen.pk],
-            resource=f"practice:{practice.pk}:booking-form",
-            purpose=Purpose.BOOKING,
-        )
-        patients.append(
-            (
-                token,
-                _patient_label(
-                    chosen,
-                    known=staff_patients.is_practice_patient(
-                        patient_id=chosen.pk, practice_id=practice.pk
-                    ),
-                    show_birth=show_birth,
-                ),
-            )
-        )
-    action = data.get("action", "book") if data is not None else ""
-    search_error = ""
-    if action == "search" and search.is_valid():
-        searched = True
-        try:
-            found = staff_patients.find_patients_for_practice(
-                actor=request.user,
-                practice_id=practice.pk,
-                country=practice.country,
-                request=request,
-                **search.cleaned_data,
-            )
-        except (staff_patients.PatientLookupEmpty, BlindIndexValueInvalid) as exc:
-            search_error = exc.render()
-            found = []
-        for hit in found:
-            hit_token = patient_token(
-                practice_id=practice.pk, patient_id=hit.patient.pk
-            )
-            if chosen is not None and hit.patient.pk == chosen.pk:
-                continue
-            patients.append(
-                (
-                    hit_token,
-                    _patient_label(hit.patient, known=hit.known, show_birth=show_birth),
-                )
-            )
-    if data is not None and action == "book":
-        form = BookingForm(data, motives=motives, patients=patients)
-    elif data is not None:  # a search: keep what was typed, judge nothing yet
-        initial = {
-            key: data[key]
-            for key in ("motive", "date", "time", "reason", "patient")
-            if data.get(key)
-        }
-        initial["overbook"] = bool(data.get("overbook"))
-        if chosen is None and len(patients) == 1:
-            initial["patient"] = patients[0][0]  # the one match, preselected
-        form = BookingForm(initial=initial, motives=motives, patients=patients)
-    else:
-        initial = _initial_booking(request, motives)
-        if chosen is not None:
-            initial["patient"] = token
-        form = BookingForm(initial=initial, motives=motives, patients=patients)
-    if action == "book" and form.is_valid():
-        response = _book(request, practice, form, chosen, motives)
-        if response is not None:
-            return response
-    carried = {}
-    for key in ("motive", "date", "time"):
-        value = form[key].value()
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, time):
-            value = value.strftime("%H:%M")
-        if value:
-            carried[key] = str(value)
-    new_patient_url = reverse(
-        "pro:agenda-patient-new", kwargs={"practice_id": practice.pk}
-    ) + (f"?{urlencode(carried)}" if carried else "")
-    context = {
-        **practice_context(request, practice, area="agenda"),
-        "form": form,
-        "search": search,
-        "searched": searched,
-        "search_error": search_error,
-        "found_count": len(patients) - (1 if chosen is not None else 0),
-        "new_patient_url": new_patient_url,
-        "back_url": _agenda_url(practice.pk),
-    }
-    return render(request, "pro/agenda/book.html", context)
-
-
-def _book(
-    request: HttpRequest,
-    practice: Practice,
-    form: BookingForm,
-    chosen: Patient | None,
-    motives: list[VisitMotive],
-) -> HttpResponse | None:
-    """Call staff_book with the form's values; None (errors on the form) when refused."""
-    data = form.cleaned_data
-    patient = (
-        _patient_from_token(data["patient"], practice.pk) if data["patient"] else None
-    )
-    if patient is None:
-        form.add_error("patient", _("Search for the patient and choose them."))
-        return None
-    motive = next((m for m in motives if m.pk == data["motive"]), None)
-    if motive is None:  # the choices come from the same list
-        form.add_error("motive", _("Choose a visit motive."))
-        return None
-    zone = motive.agenda.zone
-    starts_at = to_utc(
-        data["date"], data["time"].replace(second=0, microsecond=0), zone
-    )
-    if starts_at is None:
-        form.add_error(
-            "time", _("This time does not exist on that day (the clocks change).")
-        )
-        return None
-    try:
-        appointment = staff.staff_book(
-            actor=request.user,
-            agenda_id=motive.agenda_id,
-            motive_id=motive.pk,
-            patient=patient,
-            starts_at=starts_at,
-            reason=data["reason"],
-            overbook=data["overbook"],
-            request=request,
-        )
-    except MfaRequired as exc:
-        raise PermissionDenied(exc.render()) from exc
-    except SlotUnavailable as exc:
-        form.add_error(
-            None,
-            _("%(error)s Tick “Overbook” to book it on top anyway.")
-            % {"error": exc.render()},
-        )
-        return None
-    except DomainError as exc:
-        form.add_error(None, exc.render())
-        return None
-    local = appointment.starts_at.astimezone(zone)
-    if appointment.is_overbooked:
-        messages.warning(
-            request,
-            _("Appointment booked at %(time)s on %(date)s, overbooked.")
-            % {"time": local.strftime("%H:%M"), "date": local.strftime("%d/%m/%Y")},
-        )
-    else:
-        messages.success(
-            request,
-            _("Appointment booked at %(time)s on %(date)s.")
-            % {"time": local.strftime("%H:%M"), "date": local.strftime("%d/%m/%Y")},
-        )
-    return _redirect(_agenda_url(practice.pk, date=local.date().isoformat()))
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def new_patient(request: HttpRequest, practice_id: int) -> HttpResponse:
-    """Register a caller as a patient of the practice, then back to the booking form."""
-    practice, _granted = _practice(request, practice_id, Permission.MANAGE_APPOINTMENTS)
-    if request.method == "POST":
-        form = NewPatientForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                patient = staff_patients.register_practice_patient(
-                    actor=request.user,
-                    practice_id=practice.pk,
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    birth_date=data["birth_date"],
-                    phone=data["phone"],
-                    email=data["email"],
-                    country=practice.country,
-                    request=request,
-                )
-            except MfaRequired as exc:
-                raise PermissionDenied(exc.render()) from exc
-            except BlindIndexValueInvalid as exc:
-                form.add_error("phone", str(exc.message))
-            except DomainError as exc:
-                form.add_error(NewPatientForm.error_fields.get(type(exc)), exc.render())
-            else:
-                messages.success(request, _("Patient registered."))
-                query = {
-                    "patient": patient_token(
-                        practice_id=practice.pk, patient_id=patient.pk
-                    ),
-                    **{k: data[k] for k in ("motive", "date", "time") if data[k]},
-                }
-                return _redirect(
-                    reverse("pro:agenda-book", kwargs={"practice_id": practice.pk})
-                    + "?"
-                    + urlencode(query)
-                )
-    else:
-        form = NewPatientForm(
-            initial={k: request.GET.get(k, "") for k in ("motive", "date", "time")}
-        )
-    back = reverse("pro:agenda-book", kwargs={"practice_id": practice.pk})
-    context = {
-        **practice_context(request, practice, area="agenda"),
-        "form": form,
-        "back_url": back,
-    }
-    return render(request, "pro/agenda/new_patient.html", context)
 
 
 # -- one appointment ---------------------------------------------------------------
@@ -668,7 +355,7 @@ def new_patient(request: HttpRequest, practice_id: int) -> HttpResponse:
 
 def _back_to_day(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(appointment.agenda.zone)
-    return _agenda_url(appointment.agenda.practice_id, date=local.date().isoformat())
+    return agenda_url(appointment.agenda.practice_id, date=local.date().isoformat())
 
 
 @login_required
@@ -936,6 +623,6 @@ def running_late(request: HttpRequest, agenda_id: int) -> HttpResponse:
         "today": today,
         "zone": agenda.zone,
         "declared": declared,
-        "back_url": _agenda_url(agenda.practice_id),
+        "back_url": agenda_url(agenda.practice_id),
     }
     return render(request, "pro/agenda/running_late.html", context)
