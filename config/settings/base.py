@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "carnet.directory",
     "carnet.scheduling",
     "carnet.booking",
+    "carnet.notifications",
     "carnet.records",
     "carnet.web",
     "carnet.pro",
