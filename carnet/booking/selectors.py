@@ -1,5 +1,6 @@
 """Reads on booking: free slots, holds, a user's appointments."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from carnet.accounts.models import User
 from carnet.accounts.selectors import list_patients_for_user
 from carnet.booking.errors import AppointmentNotFound, HoldExpired, HoldNotFound
 from carnet.booking.models import Appointment, AppointmentChange, SlotHold
+from carnet.core.text import fold
 from carnet.scheduling import availability
 from carnet.scheduling.availability import Interval
 from carnet.scheduling.models import VisitMotive
@@ -238,3 +240,50 @@ def calendar_sequence(appointment: Appointment) -> int:
     ):
         sequence += 1
     return sequence
+
+
+@dataclass(frozen=True)
+class DuplicateBooking:
+    """Two future appointments of one patient for the same need at different practices.
+
+    `later` is the one the patient is asked about first: usually the earlier
+    one makes it pointless, and freeing it gives its time back to others.
+    """
+
+    earlier: Appointment
+    later: Appointment
+
+
+def list_duplicate_bookings(
+    *, patient_id: int, now: datetime
+) -> list[DuplicateBooking]:
+    """The patient's pairs of booked, future appointments that look like one need twice.
+
+    Same practitioner specialty and same visit motive (names compared without
+    accents, case or spacing: "Consultation" at one practice and
+    "consultation" at another), at two different practices. The reminders
+    ask the patient to release the one they won't use (issue 6). A heuristic,
+    not a diagnosis: two practices' motives are only compared by name.
+    """
+    upcoming = list(
+        Appointment.objects.active()
+        .filter(
+            patient_id=patient_id, status=Appointment.Status.BOOKED, starts_at__gt=now
+        )
+        .select_related("agenda__practitioner", "motive")
+        .order_by("starts_at", "pk")
+    )
+    by_need: dict[tuple[int | None, str], list[Appointment]] = {}
+    for appointment in upcoming:
+        need = (
+            appointment.agenda.practitioner.specialty_id,
+            fold(appointment.motive.name),
+        )
+        by_need.setdefault(need, []).append(appointment)
+    return [
+        DuplicateBooking(earlier=earlier, later=later)
+        for group in by_need.values()
+        for index, earlier in enumerate(group)
+        for later in group[index + 1 :]
+        if later.agenda.practice_id != earlier.agenda.practice_id
+    ]
