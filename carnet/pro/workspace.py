@@ -22,6 +22,7 @@ from carnet.accounts.roles import Permission, permissions_for
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
 from carnet.scheduling.models import Agenda
+from carnet.vault.errors import KeyDestroyed
 
 
 def refuse(exc: DomainError) -> NoReturn:
@@ -34,6 +35,14 @@ def refuse(exc: DomainError) -> NoReturn:
     if isinstance(exc, NotAllowedForRole | MfaRequired) or exc.kind == "forbidden":
         raise PermissionDenied(exc.render()) from exc
     raise Http404 from exc
+
+
+def patient_phone(patient: Any) -> tuple[str, bool]:
+    """The patient's phone number, and whether it was erased with their data key."""
+    try:
+        return patient.phone, False
+    except KeyDestroyed:
+        return "", True
 
 
 def see_other(url: str) -> HttpResponse:

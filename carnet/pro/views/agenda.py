@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carnet.accounts.errors import MfaRequired, NotAllowedForRole, NotStaffOfPractice
+from carnet.accounts.errors import MfaRequired
 from carnet.accounts.roles import Permission, require_permission
 from carnet.audit.models import Purpose
 from carnet.booking import staff
@@ -44,10 +44,9 @@ from carnet.pro.forms_agenda import (
     MoveForm,
     RunningLateForm,
 )
-from carnet.pro.workspace import practice_context
+from carnet.pro.workspace import patient_phone, practice_context, refuse, see_other
 from carnet.scheduling.availability import to_utc
 from carnet.scheduling.models import Agenda, VisitMotive
-from carnet.vault.errors import KeyDestroyed
 
 STAFF = Appointment.Actor.STAFF
 Status = Appointment.Status
@@ -81,10 +80,8 @@ def _require(
             permission=permission,
             request=request,
         )
-    except NotStaffOfPractice as exc:
-        raise Http404 from exc
-    except (NotAllowedForRole, MfaRequired) as exc:
-        raise PermissionDenied(exc.render()) from exc
+    except DomainError as exc:
+        refuse(exc)
 
 
 def require_practice(
@@ -164,12 +161,6 @@ def agenda_url(practice_id: int, **params: Any) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
-def _redirect(url: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
-
 # -- the grid ---------------------------------------------------------------------
 
 
@@ -201,13 +192,9 @@ def _status_actions(appointment: Appointment, now: datetime) -> list[tuple[str, 
     return found
 
 
-def _phone(appointment: Appointment, show: bool) -> tuple[str, bool]:
-    if not show:
-        return "", False
-    try:
-        return appointment.patient.phone, False
-    except KeyDestroyed:
-        return "", True
+def _phone_if(appointment: Appointment, show: bool) -> tuple[str, bool]:
+    """The patient's phone (and whether erased) for roles that see contact details."""
+    return patient_phone(appointment.patient) if show else ("", False)
 
 
 @login_required
@@ -287,7 +274,7 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
         )
         for column in columns
         for block in sorted(column.blocks, key=lambda b: b.appointment.starts_at)
-        for phone, erased in [_phone(block.appointment, show_phone)]
+        for phone, erased in [_phone_if(block.appointment, show_phone)]
     ]
     flow.sort(key=lambda r: (r.appointment.starts_at, r.agenda.pk))
     # The legend names each motive and colour once, whichever agendas share them.
@@ -367,7 +354,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     granted = appointment.granted  # type: ignore[attr-defined]
     can_manage = Permission.MANAGE_APPOINTMENTS in granted
     show_contact = Permission.VIEW_CONTACT_DETAILS in granted
-    phone, erased = _phone(appointment, show_contact)
+    phone, erased = _phone_if(appointment, show_contact)
     now = timezone.now()
     context = {
         **practice_context(request, practice, area="agenda"),
@@ -397,7 +384,7 @@ def _grid_move(request: HttpRequest, appointment: Appointment) -> HttpResponse:
         starts_at = None
     if starts_at is None or starts_at.tzinfo is None:
         messages.error(request, _("This time is not valid."))
-        return _redirect(back)
+        return see_other(back)
     if request.POST.get("agenda") and request.POST["agenda"] != str(
         appointment.agenda_id
     ):
@@ -405,13 +392,13 @@ def _grid_move(request: HttpRequest, appointment: Appointment) -> HttpResponse:
             request,
             _("An appointment can only be moved within its own agenda."),
         )
-        return _redirect(back)
+        return see_other(back)
     error = _move(
         request, appointment, starts_at, notify=bool(request.POST.get("notify"))
     )
     if error:
         messages.error(request, error)
-    return _redirect(back)
+    return see_other(back)
 
 
 def _move(
@@ -473,7 +460,7 @@ def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
                     overbook=data["overbook"],
                 )
                 if not error:
-                    return _redirect(
+                    return see_other(
                         _safe_next(
                             request,
                             request.POST.get("next"),
@@ -522,7 +509,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 form.add_error(None, exc.render())
             else:
                 messages.success(request, _("Appointment cancelled."))
-                return _redirect(_back_to_day(appointment))
+                return see_other(_back_to_day(appointment))
     else:
         form = CancelForm(initial={"notify": True})
     context = {
@@ -563,7 +550,7 @@ def set_status(request: HttpRequest, appointment_id: int) -> HttpResponse:
             request,
             _("Status: %(status)s.") % {"status": changed.get_status_display()},
         )
-    return _redirect(back)
+    return see_other(back)
 
 
 # -- running late ------------------------------------------------------------------
@@ -604,7 +591,7 @@ def running_late(request: HttpRequest, agenda_id: int) -> HttpResponse:
                     )
                     % {"minutes": late.minutes, "count": late.appointments.count()},
                 )
-                return _redirect(
+                return see_other(
                     reverse("pro:running-late", kwargs={"agenda_id": agenda.pk})
                 )
     else:

@@ -8,25 +8,23 @@ malformed, revoked) gets the same 404.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from carnet.accounts.errors import MfaRequired
 from carnet.accounts.roles import Permission, can
 from carnet.booking.access import access_agenda_day
 from carnet.booking.models import Appointment
 from carnet.core.errors import DomainError
 from carnet.core.security import no_store
 from carnet.pro.feed import read_feed
+from carnet.pro.workspace import patient_phone, refuse
 from carnet.scheduling.feeds import get_feed_for_token
 from carnet.scheduling.models import Agenda
-from carnet.vault.errors import KeyDestroyed
 
 FEED_CONTENT_TYPE = "text/calendar; charset=utf-8"
 
@@ -50,10 +48,8 @@ def _agenda_day(
             actor_kind=Appointment.Actor.STAFF,
             request=request,
         )
-    except MfaRequired as exc:
-        raise PermissionDenied(exc.render()) from exc
     except DomainError as exc:
-        raise Http404 from exc
+        refuse(exc)
 
 
 @login_required
@@ -85,18 +81,12 @@ class SheetRow:
     phone_erased: bool
 
 
-def _phone(appointment: Appointment) -> tuple[str, bool]:
-    """The patient's phone number, and whether it was erased with their data key."""
-    try:
-        return appointment.patient.phone, False
-    except KeyDestroyed:
-        return "", True
-
-
 def _sheet_rows(appointments: list[Appointment], *, show_phone: bool) -> list[SheetRow]:
     rows = []
     for appointment in appointments:
-        phone, erased = _phone(appointment) if show_phone else ("", False)
+        phone, erased = (
+            patient_phone(appointment.patient) if show_phone else ("", False)
+        )
         rows.append(
             SheetRow(
                 starts_at=appointment.starts_at,
@@ -133,8 +123,6 @@ def day_sheet(request: HttpRequest, agenda_id: int, day: str) -> HttpResponse:
             "agenda": agenda,
             "day": on,
             "day_iso": on.isoformat(),
-            # Noon of the day in the agenda's zone, for the local date filters.
-            "day_noon": datetime.combine(on, time(12), tzinfo=agenda.zone),
             "rows": _sheet_rows(appointments, show_phone=show_phone),
             "show_phone": show_phone,
         },

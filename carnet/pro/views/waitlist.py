@@ -7,8 +7,6 @@ see contact details; every patient listed is recorded in the audit trail.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -21,9 +19,8 @@ from carnet.booking.waitlist import list_waiting_lists_for_practice
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
 from carnet.pro.forms_waitlist import AgendaFilterForm
-from carnet.pro.workspace import practice_context, refuse
+from carnet.pro.workspace import patient_phone, practice_context, refuse
 from carnet.scheduling.models import Agenda
-from carnet.vault.errors import KeyDestroyed
 
 
 @dataclass(frozen=True)
@@ -34,32 +31,15 @@ class WaitingRow:
     entry: WaitingListEntry
     patient: str
     phone: str
-    from_noon: datetime
-    until_noon: datetime
 
 
-def _noon(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=zone)
-
-
-def _phone(entry: WaitingListEntry) -> str:
-    try:
-        return entry.patient.phone
-    except KeyDestroyed:
-        return ""
-
-
-def _rows(
-    entries: list[WaitingListEntry], *, zone: ZoneInfo, show_phone: bool
-) -> list[WaitingRow]:
+def _rows(entries: list[WaitingListEntry], *, show_phone: bool) -> list[WaitingRow]:
     return [
         WaitingRow(
             position=position,
             entry=entry,
             patient=str(entry.patient),
-            phone=_phone(entry) if show_phone else "",
-            from_noon=_noon(entry.earliest_on, zone),
-            until_noon=_noon(entry.latest_on, zone),
+            phone=patient_phone(entry.patient)[0] if show_phone else "",
         )
         for position, entry in enumerate(entries, start=1)
     ]
@@ -89,8 +69,7 @@ def waiting_list(request: HttpRequest, practice_id: int) -> HttpResponse:
     practice = Practice.objects.get(pk=practice_id)
     show_phone = can(request.user, Permission.VIEW_CONTACT_DETAILS, practice_id)
     sections = [
-        (item.agenda, _rows(item.entries, zone=item.agenda.zone, show_phone=show_phone))
-        for item in lists
+        (item.agenda, _rows(item.entries, show_phone=show_phone)) for item in lists
     ]
     context = {
         **practice_context(request, practice, area="waitlist"),

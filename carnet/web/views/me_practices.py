@@ -5,8 +5,7 @@ user's strike or request answers 404 (the services' own "not found").
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,10 +34,6 @@ from carnet.scheduling.models import Agenda, VisitMotive
 from carnet.web.forms_waitlist import ExcuseForm, JoinWaitingListForm
 
 DEFAULT_RANGE_DAYS = 30
-
-
-def _noon(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(12), tzinfo=zone)
 
 
 # -- no-shows ----------------------------------------------------------------------
@@ -150,18 +145,10 @@ class EntryCard:
 
     entry: WaitingListEntry
     zone: str
-    from_noon: datetime
-    until_noon: datetime
 
 
 def _entry_card(entry: WaitingListEntry) -> EntryCard:
-    zone = entry.agenda.zone
-    return EntryCard(
-        entry=entry,
-        zone=entry.agenda.time_zone,
-        from_noon=_noon(entry.earliest_on, zone),
-        until_noon=_noon(entry.latest_on, zone),
-    )
+    return EntryCard(entry=entry, zone=entry.agenda.time_zone)
 
 
 @login_required
