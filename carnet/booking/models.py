@@ -31,6 +31,13 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         return self.filter(starts_at__lt=end, ends_at__gt=start)
 
 
+class ConfirmedVia(models.TextChoices):
+    """How the patient confirmed they will come."""
+
+    LINK = "link", pgettext_lazy("confirmed by", "link in a reminder")
+    SMS = "sms", pgettext_lazy("confirmed by", "SMS reply")
+
+
 class Appointment(BaseModel):
     """A booked visit on one agenda line (FHIR Appointment).
 
@@ -118,6 +125,12 @@ class Appointment(BaseModel):
     )
     fulfilled_at = models.DateTimeField(_("seen at"), null=True, blank=True)
     no_show_at = models.DateTimeField(_("marked as no-show at"), null=True, blank=True)
+    # The patient said "I'll be there" (a reminder's link or an SMS reply "1").
+    # Cleared when the appointment moves: the new time is not confirmed yet.
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_via = models.CharField(
+        _("confirmed by"), max_length=8, choices=ConfirmedVia, blank=True
+    )
 
     objects = AppointmentQuerySet.as_manager()
 

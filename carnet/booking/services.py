@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carnet.accounts.models import Patient, User
+from carnet.booking import offers
 from carnet.booking.answers import clean_answers, seal_answers
 from carnet.booking.errors import (
     AppointmentInPast,
@@ -47,6 +48,7 @@ from carnet.booking.selectors import (
     list_nearest_free_slots,
 )
 from carnet.core.errors import DomainError
+from carnet.notifications import outbox
 from carnet.scheduling import availability
 from carnet.scheduling.availability import SlotProblem
 from carnet.scheduling.models import VisitMotive
@@ -256,6 +258,7 @@ def book_appointment(
         raise
     _consume_holds(agenda_id=agenda_id, hold_id=hold_id, holder=holder)
     refresh_agenda(agenda_id=agenda_id, now=now)
+    outbox.appointment_booked(appointment=appointment, now=now)
     return appointment
 
 
@@ -326,6 +329,10 @@ def cancel_appointment(
         ]
     )
     refresh_agenda(agenda_id=appointment.agenda_id, now=now)
+    outbox.appointment_cancelled(
+        appointment=appointment, by_practice=False, notify_patient=True, now=now
+    )
+    offers.slot_freed(appointment=appointment, starts_at=appointment.starts_at, now=now)
     return appointment
 
 
@@ -366,10 +373,21 @@ def reschedule_appointment(
     appointment.ends_at = starts_at + motive.duration
     # The new time was checked free: it no longer lies on top of another.
     appointment.is_overbooked = False
+    if starts_at != previous:
+        # The new time is not confirmed yet.
+        appointment.confirmed_at = None
+        appointment.confirmed_via = ""
     try:
         with transaction.atomic():
             appointment.save(
-                update_fields=["starts_at", "ends_at", "is_overbooked", "updated_at"]
+                update_fields=[
+                    "starts_at",
+                    "ends_at",
+                    "is_overbooked",
+                    "confirmed_at",
+                    "confirmed_via",
+                    "updated_at",
+                ]
             )
     except IntegrityError as exc:
         if _constraint_name(exc) == NO_OVERLAP_CONSTRAINT:
@@ -387,6 +405,14 @@ def reschedule_appointment(
         )
     _consume_holds(agenda_id=appointment.agenda_id, hold_id=hold_id, holder=holder)
     refresh_agenda(agenda_id=appointment.agenda_id, now=now)
+    if starts_at != previous:
+        outbox.appointment_moved(
+            appointment=appointment,
+            previous_starts_at=previous,
+            notify_patient=False,
+            now=now,
+        )
+        offers.slot_freed(appointment=appointment, starts_at=previous, now=now)
     return appointment
 
 

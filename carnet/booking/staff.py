@@ -25,7 +25,7 @@ from django.utils import timezone
 from carnet.accounts.errors import NotStaffOfPractice
 from carnet.accounts.models import Patient
 from carnet.audit.models import Action, Purpose
-from carnet.booking import policy
+from carnet.booking import offers, policy
 from carnet.booking.access import (
     record_staff_change,
     record_staff_reads,
@@ -61,6 +61,7 @@ from carnet.booking.services import (
     _unavailable,
 )
 from carnet.core.errors import NotFound
+from carnet.notifications import outbox
 from carnet.scheduling import availability
 from carnet.scheduling.models import Agenda, VisitMotive
 from carnet.scheduling.selectors import (
@@ -259,6 +260,7 @@ def staff_book(
     )
     _save_checked(appointment, motive, now)
     refresh_agenda(agenda_id=agenda_id, now=now)
+    outbox.appointment_booked(appointment=appointment, now=now)
     record_staff_change(
         actor=actor,
         actor_kind=actor_kind,
@@ -317,11 +319,21 @@ def staff_move(
     appointment.starts_at = starts_at
     appointment.ends_at = starts_at + motive.duration
     appointment.is_overbooked = overbooked
+    # The new time is not confirmed yet.
+    appointment.confirmed_at = None
+    appointment.confirmed_via = ""
     _save_checked(
         appointment,
         motive,
         now,
-        update_fields=["starts_at", "ends_at", "is_overbooked", "updated_at"],
+        update_fields=[
+            "starts_at",
+            "ends_at",
+            "is_overbooked",
+            "confirmed_at",
+            "confirmed_via",
+            "updated_at",
+        ],
     )
     AppointmentChange.objects.create(
         appointment=appointment,
@@ -331,6 +343,13 @@ def staff_move(
         notify_patient=notify_patient,
     )
     refresh_agenda(agenda_id=appointment.agenda_id, now=now)
+    outbox.appointment_moved(
+        appointment=appointment,
+        previous_starts_at=previous,
+        notify_patient=notify_patient,
+        now=now,
+    )
+    offers.slot_freed(appointment=appointment, starts_at=previous, now=now)
     record_staff_change(
         actor=actor,
         actor_kind=actor_kind,
@@ -382,13 +401,23 @@ def staff_cancel(
             "updated_at",
         ]
     )
-    AppointmentChange.objects.create(
+    change = AppointmentChange.objects.create(
         appointment=appointment,
         kind=AppointmentChange.Kind.CANCELLED,
         actor_id=actor.pk,
         notify_patient=notify_patient and appointment.starts_at > now,
     )
     refresh_agenda(agenda_id=appointment.agenda_id, now=now)
+    outbox.appointment_cancelled(
+        appointment=appointment,
+        by_practice=True,
+        notify_patient=change.notify_patient,
+        now=now,
+    )
+    if appointment.starts_at > now:
+        offers.slot_freed(
+            appointment=appointment, starts_at=appointment.starts_at, now=now
+        )
     record_staff_change(
         actor=actor,
         actor_kind=actor_kind,
@@ -523,6 +552,7 @@ def declare_running_late(
         agenda=agenda, day=day, minutes=minutes, actor_id=actor.pk
     )
     late.appointments.set(concerned)
+    outbox.running_late_declared(event=late, now=now)
     record_staff_reads(
         actor=actor,
         actor_kind=actor_kind,
