@@ -193,6 +193,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 from config.settings.integrations.email import *  # noqa: E402, F403
 from config.settings.integrations.logging import *  # noqa: E402, F403
 from config.settings.integrations.security import *  # noqa: E402, F403
+from config.settings.integrations.sms import *  # noqa: E402, F403
 from config.settings.integrations.vault import *  # noqa: E402, F403
 
 # Booking funnel: how long a chosen slot stays held for the patient (minutes).
