@@ -334,8 +334,12 @@ class ReminderOffset(models.IntegerChoices):
 
 
 def default_reminder_offsets() -> list[int]:
-    """The reminder times of a user who never chose: the day before."""
-    return [ReminderOffset.ONE_DAY.value]
+    """The reminder times of a user who never chose: a week, two days and a day before."""
+    return [
+        ReminderOffset.ONE_WEEK.value,
+        ReminderOffset.TWO_DAYS.value,
+        ReminderOffset.ONE_DAY.value,
+    ]
 
 
 class NotificationPreferences(BaseModel):

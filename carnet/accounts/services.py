@@ -441,10 +441,15 @@ def update_notification_preferences(
 ) -> NotificationPreferences:
     """Store how the user wants to be reminded (channels and times before the visit).
 
-    Raises ReminderOffsetInvalid for a time not among ReminderOffset, or
-    none while a channel is on, and SmsNeedsPhone for SMS without a phone
-    number on the user's own profile; nothing changes then.
+    Re-plans the reminders of the user's (and relatives') upcoming
+    appointments in the same transaction. Raises ReminderOffsetInvalid for a
+    time not among ReminderOffset, or none while a channel is on, and
+    SmsNeedsPhone for SMS without a phone number on the user's own profile;
+    nothing changes then.
     """
+    # Imported here: the outbox imports booking, which imports accounts.
+    from carnet.notifications import outbox
+
     offsets = sorted({int(o) for o in reminder_offsets}, reverse=True)
     if any(o not in ReminderOffset.values for o in offsets):
         raise ReminderOffsetInvalid()
@@ -462,4 +467,5 @@ def update_notification_preferences(
             "reminder_offsets": offsets,
         },
     )
+    outbox.replan_for_user(user_id=user.pk, now=timezone.now())
     return preferences

@@ -56,6 +56,12 @@ class Practice(BaseModel):
     country = models.CharField(_("country"), max_length=2, choices=Country)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Read by the reminders engine (carnet.notifications.outbox); a patient's
+    # own choice can only narrow what the practice sends.
+    email_reminders_enabled = models.BooleanField(
+        _("reminders by e-mail"), default=True
+    )
+    sms_reminders_enabled = models.BooleanField(_("reminders by SMS"), default=True)
 
     class Meta:
         verbose_name = _("practice")

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from carnet.core.errors import DomainError
@@ -174,6 +175,81 @@ def _number(low: int, high: int, step: int = 1) -> forms.NumberInput:
     return forms.NumberInput(attrs={"min": low, "max": high, "step": step})
 
 
+SWITCH_ON = frozenset({"on", "true", "1"})
+SWITCH_OFF = frozenset({"", "off", "false", "0"})
+
+
+def _switched_on(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in SWITCH_ON
+
+
+class SwitchInput(forms.CheckboxInput):
+    """A checkbox whose posted value reaches its field as sent (SwitchField checks it)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, check_test=_switched_on)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name) if name in data else None
+
+
+class SwitchField(forms.Field):
+    """An on/off checkbox: unticked is off; a value no checkbox sends is refused.
+
+    Django's BooleanField takes any text ("maybe", "2") for "on"; a switch
+    that turns reminders off must not be turned on by nonsense.
+    """
+
+    widget = SwitchInput
+    default_error_messages = {
+        "invalid": _("Tick the box or leave it empty."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> bool:
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        text = str(value).strip().lower()
+        if text in SWITCH_ON:
+            return True
+        if text in SWITCH_OFF:
+            return False
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(data) != bool(initial)
+        except ValidationError:
+            return True
+
+
+class PracticeRemindersForm(forms.Form):
+    """The channels the practice's reminders may use; each patient chooses among them."""
+
+    email_reminders_enabled = SwitchField(
+        label=_("Reminders by e-mail"),
+        help_text=_("Patients who chose e-mail get their reminders by e-mail."),
+    )
+    sms_reminders_enabled = SwitchField(
+        label=_("Reminders by SMS"),
+        help_text=_(
+            "Patients who chose SMS and gave a mobile number get their reminders "
+            "by SMS."
+        ),
+    )
+
+    @classmethod
+    def initial_for(cls, practice: Any) -> dict[str, Any]:
+        """The form's initial values: the practice's saved switches."""
+        return {
+            "email_reminders_enabled": practice.email_reminders_enabled,
+            "sms_reminders_enabled": practice.sms_reminders_enabled,
+        }
+
+
 class MotiveForm(forms.Form):
     """A visit motive: what patients book, its booking rules, price and questions."""
 
@@ -217,6 +293,13 @@ class MotiveForm(forms.Form):
         max_length=7,
         widget=forms.TextInput(attrs={"type": "color"}),
     )
+    reminders_enabled = SwitchField(
+        label=_("Send reminders for this motive"),
+        help_text=_(
+            "Untick where a reminder would itself reveal too much about the "
+            "visit, or makes no sense (e.g. a visit booked for the same day)."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -244,6 +327,7 @@ class MotiveForm(forms.Form):
             "price": "" if motive.price is None else f"{motive.price:.2f}",
             "currency": motive.currency,
             "colour": motive.colour,
+            "reminders_enabled": motive.reminders_enabled,
         }
         for index, question in enumerate(motive.booking_questions or [], start=1):
             initial[f"question_{index}"] = question.get("label", "")
@@ -268,7 +352,11 @@ class MotiveForm(forms.Form):
         ]
 
     def service_arguments(self) -> dict[str, Any]:
-        """Keyword arguments of create_motive / update_motive (call after is_valid)."""
+        """Keyword arguments of create_motive / update_motive (call after is_valid).
+
+        Without `reminders_enabled`: carnet.pro.reminder_settings takes it
+        apart (see its create_motive / update_motive).
+        """
         data = self.cleaned_data
         questions = []
         for index in range(1, MAX_BOOKING_QUESTIONS + 1):

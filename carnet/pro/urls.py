@@ -9,6 +9,7 @@ from django.urls import path
 
 from carnet.pro import (
     urls_agenda,
+    urls_messages,
     urls_patients,
     urls_settings,
     urls_team,
@@ -31,4 +32,5 @@ urlpatterns = [
     *urls_team.urlpatterns,
     *urls_patients.urlpatterns,
     *urls_waitlist.urlpatterns,
+    *urls_messages.urlpatterns,
 ]

@@ -14,6 +14,11 @@ urlpatterns: list[URLPattern] = [
         name="settings",
     ),
     path(
+        "practices/<int:practice_id>/settings/reminders/",
+        views.reminders,
+        name="settings-reminders",
+    ),
+    path(
         "settings/agendas/<int:agenda_id>/hours/",
         views.hours,
         name="settings-hours",

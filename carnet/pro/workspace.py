@@ -67,6 +67,12 @@ AREAS: tuple[tuple[str, Any, str, Permission], ...] = (
     ("patients", _("Patients"), "pro:patients", Permission.VIEW_CONTACT_DETAILS),
     ("waitlist", _("Waiting list"), "pro:waiting-list", Permission.VIEW_WAITING_LIST),
     ("noshows", _("No-shows"), "pro:no-shows", Permission.MANAGE_NO_SHOW_POLICY),
+    (
+        "messages",
+        _("Messages not delivered"),
+        "pro:messages",
+        Permission.VIEW_CONTACT_DETAILS,
+    ),
     ("settings", _("Settings"), "pro:settings", Permission.MANAGE_SETTINGS),
     ("team", _("Team"), "pro:team", Permission.MANAGE_TEAM),
 )

@@ -128,6 +128,14 @@ class VisitMotive(BaseModel):
         _("booking questions"), default=list, blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
+    reminders_enabled = models.BooleanField(
+        _("send reminders for this motive"),
+        default=True,
+        help_text=_(
+            "Turn off for motives where a reminder would itself reveal too much, "
+            "or makes no sense."
+        ),
+    )
 
     class Meta:
         verbose_name = _("visit motive")

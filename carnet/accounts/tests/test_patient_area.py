@@ -302,13 +302,13 @@ def test_removing_a_relative_with_past_visits_keeps_only_their_name(motive):
 # -- notification preferences ------------------------------------------------------
 
 
-def test_notification_preferences_default_to_an_email_the_day_before():
+def test_notification_preferences_default_to_emails_a_week_two_days_and_a_day_before():
     preferences = get_notification_preferences(user=UserFactory())
 
     assert preferences.pk is None
     assert preferences.email_reminders is True
     assert preferences.sms_reminders is False
-    assert preferences.reminder_offsets == [24]
+    assert preferences.reminder_offsets == [168, 48, 24]
 
 
 def test_notification_preferences_are_stored_latest_first():
@@ -378,7 +378,7 @@ def test_the_export_holds_profile_relatives_appointments_and_access_log(
 
     assert data["format"] == "carnet-export"
     assert data["account"]["email"] == "anne@example.test"
-    assert data["notification_preferences"]["reminder_offsets_hours"] == [24]
+    assert data["notification_preferences"]["reminder_offsets_hours"] == [168, 48, 24]
     own, child = data["patients"]
     assert (own["first_name"], own["birth_date"], own["phone"]) == (
         "Anne",

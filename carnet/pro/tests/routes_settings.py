@@ -1,7 +1,7 @@
 """The practice settings pages, for the permission matrix (test_permission_matrix.py).
 
-Hours, motives and calendar feeds need MANAGE_SETTINGS (practitioners and
-practice administrators); absences and public holidays MANAGE_ABSENCES (the
+The reminder switches, hours, motives and calendar feeds need MANAGE_SETTINGS
+(practitioners and practice administrators); absences and public holidays MANAGE_ABSENCES (the
 whole team, secretaries included); the region of the holidays MANAGE_SETTINGS.
 Every `data` is valid input: the world's rules open every day 00:00–23:55, so
 a new rule takes 23:55–23:59.
@@ -40,6 +40,7 @@ def _motive_data(w):
         "price": "30",
         "currency": "EUR",
         "colour": "#3D7EAA",
+        "reminders_enabled": "on",
         "question_1": "Avez-vous une ordonnance ?",
         "question_1_required": "on",
     }
@@ -59,6 +60,13 @@ ROUTES = [
         "pro:settings",
         SETTINGS,
         kwargs=lambda w: {"practice_id": w.practice.pk},
+    ),
+    Route(
+        "pro:settings-reminders",
+        SETTINGS,
+        method="POST",
+        kwargs=lambda w: {"practice_id": w.practice.pk},
+        data=lambda w: {"email_reminders_enabled": "on"},
     ),
     Route("pro:settings-hours", SETTINGS, kwargs=_agenda),
     Route(

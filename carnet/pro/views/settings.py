@@ -1,8 +1,10 @@
-"""The practice settings pages: opening hours with a live preview, motives, absences, feeds.
+"""The practice settings pages: reminders, opening hours with a preview, motives, absences, feeds.
 
 Thin views over carnet.scheduling (services, selectors, preview, holidays,
-feeds): each page first passes the settings gate of the object it shows
-(get_managed_agenda / get_managed_object), which answers 404 to anyone
+feeds) and carnet.pro.reminder_settings (the reminder switches, which
+re-plan the reminders already owed): each page first passes the settings
+gate of the object it shows (get_managed_agenda / get_managed_object,
+get_practice_settings for the practice's own), which answers 404 to anyone
 outside the practice and 403 to a role that may not do this (a secretary
 manages absences and holidays, not hours, motives nor feeds). Changes go
 through the services, which rebuild search and next availability
@@ -27,12 +29,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from carnet.accounts.roles import can
 from carnet.core.errors import DomainError
 from carnet.core.security import no_store
+from carnet.pro import reminder_settings
 from carnet.pro.forms_settings import (
     AbsenceForm,
     FeedForm,
     HolidaysYearForm,
     MotiveForm,
     OpeningRuleForm,
+    PracticeRemindersForm,
     RegionForm,
     add_service_error,
     monday_of,
@@ -56,6 +60,7 @@ from carnet.scheduling.preview import RuleDraft
 from carnet.scheduling.selectors import (
     ABSENCES_PERMISSION,
     SETTINGS_PERMISSION,
+    PracticeSettings,
     get_agenda_settings,
     get_managed_agenda,
     get_managed_object,
@@ -188,24 +193,66 @@ def _default_week(agenda: Agenda) -> date:
 # -- the practice's settings home ---------------------------------------------
 
 
-@login_required
-@require_GET
-def settings_home(request: HttpRequest, practice_id: int) -> HttpResponse:
-    """The practice's locations and agendas, each agenda linking to its settings pages."""
+def _practice_settings(request: HttpRequest, practice_id: int) -> PracticeSettings:
     try:
-        found = get_practice_settings(
+        return get_practice_settings(
             actor=request.user, practice_id=practice_id, request=request
         )
     except DomainError as error:
         refuse(error)
+
+
+def _settings_home_page(
+    request: HttpRequest,
+    found: PracticeSettings,
+    *,
+    reminders_form: PracticeRemindersForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if reminders_form is None:
+        reminders_form = PracticeRemindersForm(
+            initial=PracticeRemindersForm.initial_for(found.practice)
+        )
     return render(
         request,
         "pro/settings/home.html",
         {
             **practice_context(request, found.practice, area="settings"),
             "locations": found.locations,
+            "reminders_form": reminders_form,
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def settings_home(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """The practice's reminder switches, and its locations and agendas with their settings."""
+    return _settings_home_page(request, _practice_settings(request, practice_id))
+
+
+@login_required
+@require_POST
+def reminders(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """Save the practice's reminder switches (by e-mail, by SMS)."""
+    # The gate first: a role that may not change settings never sees the form.
+    found = _practice_settings(request, practice_id)
+    form = PracticeRemindersForm(request.POST)
+    if form.is_valid():
+        try:
+            reminder_settings.update_practice_reminders(
+                actor=request.user,
+                practice_id=found.practice.pk,
+                now=timezone.now(),
+                request=request,
+                **form.cleaned_data,
+            )
+        except DomainError as error:
+            refuse(error)
+        messages.success(request, _("The reminder settings are saved."))
+        return redirect("pro:settings", practice_id=found.practice.pk)
+    return _settings_home_page(request, found, reminders_form=form, status=400)
 
 
 # -- opening hours -------------------------------------------------------------
@@ -445,9 +492,11 @@ def motive_create(request: HttpRequest, agenda_id: int) -> HttpResponse:
     form = MotiveForm(request.POST)
     if form.is_valid():
         try:
-            services.create_motive(
+            reminder_settings.create_motive(
                 actor=request.user,
                 agenda_id=agenda.pk,
+                reminders_enabled=form.cleaned_data["reminders_enabled"],
+                now=timezone.now(),
                 request=request,
                 **form.service_arguments(),
             )
@@ -473,9 +522,11 @@ def motive_edit(request: HttpRequest, motive_id: int) -> HttpResponse:
     form = MotiveForm(request.POST)
     if form.is_valid():
         try:
-            services.update_motive(
+            reminder_settings.update_motive(
                 actor=request.user,
                 motive_id=motive.pk,
+                reminders_enabled=form.cleaned_data["reminders_enabled"],
+                now=timezone.now(),
                 request=request,
                 **form.service_arguments(),
             )
