@@ -16,6 +16,8 @@ urlpatterns = [
     # The language switcher: Django's set_language, also saved on the account.
     path("i18n/setlang/", set_language, name="set_language"),
     path("pro/", include("carnet.pro.urls")),
+    # The SMS provider's webhooks: signed, no session, no CSRF token.
+    path("hooks/", include("carnet.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

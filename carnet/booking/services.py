@@ -291,6 +291,16 @@ def _lock_for_change(
     )
     if appointment is None:
         raise AppointmentNotFound()
+    _check_may_change(appointment=appointment, now=now, actor=actor)
+    return appointment
+
+
+def _check_may_change(*, appointment: Appointment, now: datetime, actor: str) -> None:
+    """Raise why a booked appointment can no longer be moved or cancelled by `actor`.
+
+    AppointmentNotActive, AppointmentInPast, or CancellationTooLate (past the
+    motive's cut-off; staff are not bound by it).
+    """
     if appointment.status != Appointment.Status.BOOKED:
         raise AppointmentNotActive()
     if appointment.starts_at <= now:
@@ -298,7 +308,6 @@ def _lock_for_change(
     cutoff = appointment.motive.cancellation_cutoff
     if actor != Actor.STAFF and now > appointment.starts_at - cutoff:
         raise CancellationTooLate(hours=appointment.motive.cancellation_cutoff_hours)
-    return appointment
 
 
 @transaction.atomic
@@ -315,6 +324,19 @@ def cancel_appointment(
     appointment = _lock_for_change(
         user=user, appointment_id=appointment_id, now=now, actor=actor
     )
+    return _cancel_locked(appointment=appointment, now=now, actor=actor, reason=reason)
+
+
+def _cancel_locked(
+    *, appointment: Appointment, now: datetime, actor: str, reason: str
+) -> Appointment:
+    """Cancel a checked appointment as its patient (or `actor` for them) asked.
+
+    Call with the agenda's row lock and the appointment's held, once
+    `_check_may_change` passed. Rewrites the next-availability index, tells
+    the outbox (the patient gets a notice) and offers the freed time to the
+    waiting list, all in the caller's transaction.
+    """
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by_kind = actor

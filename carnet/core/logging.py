@@ -41,6 +41,9 @@ _CARNET_TOKEN = re.compile(r"\bcrt_[A-Za-z0-9_\-]+")
 # path segment goes, however written, and so does a feed token anywhere else.
 _FEED_PATH = re.compile(r"/feeds/[^\s\"'<>?#/]+")
 _FEED_TOKEN = re.compile(r"\bcal_[A-Za-z0-9_\-]+")
+# The one-click links of messages (/a/<token>/, /offers/<token>/) are bearer
+# credentials too.
+_LINK_PATH = re.compile(r"/(a|offers)/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 _INVITATION_TOKEN = re.compile(r"\binv_[A-Za-z0-9_\-]+")
 _SECRET_PAIR = re.compile(
     r"\b(?P<key>(?:__Host-)?(?:sessionid|csrftoken|csrfmiddlewaretoken)|"
@@ -95,6 +98,7 @@ def scrub(text: str) -> str:
     text = _CARNET_TOKEN.sub(f"crt_{REDACTED}", text)
     text = _FEED_PATH.sub(f"/feeds/{REDACTED}", text)
     text = _FEED_TOKEN.sub(f"cal_{REDACTED}", text)
+    text = _LINK_PATH.sub(rf"/\1/{REDACTED}", text)
     text = _INVITATION_TOKEN.sub(f"inv_{REDACTED}", text)
     text = _SECRET_PAIR.sub(rf"\g<key>\g<sep>{REDACTED}", text)
     text = _EMAIL.sub("[email]", text)

@@ -23,6 +23,7 @@ from carnet.accounts.errors import MfaRequired
 from carnet.booking.access import access_agenda_day
 from carnet.booking.models import Appointment
 from carnet.core.errors import DomainError
+from carnet.core.templatetags.carnet import format_local
 from carnet.scheduling.availability import Window, to_utc
 from carnet.scheduling.models import Absence, Agenda, OpeningRule
 
@@ -62,6 +63,7 @@ class Block:
     lane: int = 1
     lanes: int = 1
     draggable: bool = False
+    confirmed: str = ""  # confirmation_label, "" when the patient has not confirmed
 
 
 @dataclass
@@ -136,6 +138,24 @@ def axis(columns: list[Column]) -> tuple[int, int]:
     if last <= first:
         first, last = DEFAULT_OPENS, DEFAULT_CLOSES
     return first, last
+
+
+def confirmation_label(appointment: Appointment, zone: ZoneInfo) -> str:
+    """Who confirmed, for staff: "confirmed (SMS reply) at 18:42"; "" when not confirmed.
+
+    The day is added when it is not the appointment's own (a confirmation
+    usually comes the day before).
+    """
+    if appointment.confirmed_at is None:
+        return ""
+    when = appointment.confirmed_at.astimezone(zone)
+    via = appointment.get_confirmed_via_display()
+    at = format_local(when, zone, "time")
+    if when.date() == appointment.starts_at.astimezone(zone).date():
+        return _("confirmed ({via}) at {time}").format(via=via, time=at)
+    return _("confirmed ({via}) on {day} at {time}").format(
+        via=via, day=format_local(when, zone, "short_date"), time=at
+    )
 
 
 def label(minutes: int) -> str:
@@ -243,6 +263,7 @@ def fill_column(
                 draggable=can_book
                 and appointment.status == Appointment.Status.BOOKED
                 and appointment.starts_at > now,
+                confirmed=confirmation_label(appointment, column.zone),
             )
         )
     _lay_out_lanes(column.blocks)

@@ -83,6 +83,8 @@ def make_record(msg, *args, name="carnet.test", level=logging.INFO, **extra):
         ("token crt_Ab3_x-Y9zZ", "token crt_[redacted]"),
         ("/pro/feeds/cal_Ab3_x-Y9zZ.ics", "/pro/feeds/[redacted]"),
         ("join inv_Qm9_x-Y9zZ now", "join inv_[redacted] now"),
+        ("POST /a/AAAAb-c_9.Zz_y-8/ 403", "POST /a/[redacted]/ 403"),
+        ("GET /offers/AAAAb-c_9.Zz_y-8/", "GET /offers/[redacted]/"),
         (
             "Cookie: __Host-sessionid=abc123; lang=fr",
             "Cookie: __Host-sessionid=[redacted]; lang=fr",

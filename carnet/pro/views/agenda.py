@@ -38,6 +38,7 @@ from carnet.booking.access import record_staff_reads
 from carnet.booking.models import Appointment, RunningLate
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
+from carnet.notifications.queries import list_messages_for_appointment
 from carnet.pro import agenda_grid
 from carnet.pro.forms_agenda import (
     CancelForm,
@@ -174,6 +175,7 @@ class FlowRow:
     phone: str
     phone_erased: bool
     actions: list[tuple[str, Any]]
+    confirmed: str = ""
 
 
 def _status_actions(appointment: Appointment, now: datetime) -> list[tuple[str, Any]]:
@@ -271,6 +273,7 @@ def practice_agenda(request: HttpRequest, practice_id: int) -> HttpResponse:
             phone=phone,
             phone_erased=erased,
             actions=_status_actions(block.appointment, now) if can_book else [],
+            confirmed=block.confirmed,
         )
         for column in columns
         for block in sorted(column.blocks, key=lambda b: b.appointment.starts_at)
@@ -371,6 +374,12 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         "can_cancel": can_manage and appointment.status == Status.BOOKED,
         "actions": _status_actions(appointment, now) if can_manage else [],
         "back_url": _back_to_day(appointment),
+        "confirmed": agenda_grid.confirmation_label(
+            appointment, appointment.agenda.zone
+        ),
+        "patient_messages": list(
+            list_messages_for_appointment(appointment_id=appointment.pk)
+        ),
     }
     return render(request, "pro/agenda/appointment.html", context)
 

@@ -21,6 +21,7 @@ from carnet.booking.access import access_agenda_day
 from carnet.booking.models import Appointment
 from carnet.core.errors import DomainError
 from carnet.core.security import no_store
+from carnet.pro.agenda_grid import confirmation_label
 from carnet.pro.feed import read_feed
 from carnet.pro.workspace import patient_phone, refuse
 from carnet.scheduling.feeds import get_feed_for_token
@@ -59,7 +60,10 @@ def agenda_day(request: HttpRequest, agenda_id: int, day: str) -> HttpResponse:
     on = _parse_day(day)
     agenda, appointments = _agenda_day(request, agenda_id, on)
     zone = agenda.zone
-    rows = [(a.starts_at.astimezone(zone), a) for a in appointments]
+    rows = [
+        (a.starts_at.astimezone(zone), a, confirmation_label(a, zone))
+        for a in appointments
+    ]
     return render(
         request,
         "pro/agenda_day.html",
