@@ -12,6 +12,7 @@ from carnet.booking.models import (
     SlotHold,
     Strike,
     WaitingListEntry,
+    WaitlistOffer,
 )
 from carnet.booking.nextslots import refresh_agenda
 from carnet.scheduling.selectors import lock_agenda
@@ -179,3 +180,19 @@ class WaitingListEntryAdmin(ReadOnlyAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         _record_admin_read(request, WaitingListEntry, object_id, "waiting-list")
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(WaitlistOffer)
+class WaitlistOfferAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "agenda", "starts_at", "status", "expires_at"]
+    list_filter = ["status"]
+    # `ref` makes the offer's link: never displayed.
+    exclude = ["ref"]
+    raw_id_fields = [
+        "entry",
+        "agenda",
+        "motive",
+        "appointment",
+        "released_appointment",
+        "freed_appointment",
+    ]

@@ -370,3 +370,41 @@ class WaitingListEntryNotFound(DomainError):
     code = "waiting_list_entry_not_found"
     kind = "not_found"
     message = _("This waiting list request does not exist.")
+
+
+class ActionLinkStale(DomainError):
+    """A one-click link (or an SMS reply) made for an earlier version of the appointment."""
+
+    code = "action_link_stale"
+    kind = "conflict"
+    message = _("This link is for an earlier time of your appointment.")
+
+
+class OfferNotFound(DomainError):
+    """A waiting-list offer's link that is not valid (tampered, unknown): one answer."""
+
+    code = "offer_not_found"
+    kind = "not_found"
+    message = _(
+        "This offer does not exist. Please use the link in your latest message "
+        "or contact the practice."
+    )
+
+
+class OfferExpired(DomainError):
+    """The offer's hold time ran out (or the offer was withdrawn) before the answer."""
+
+    code = "offer_expired"
+    kind = "conflict"
+    message = _(
+        "This offer has expired: the time is no longer kept for you. If you are "
+        "still on the waiting list, you will be told of the next free time."
+    )
+
+
+class OfferAlreadyDecided(DomainError):
+    """The patient already answered this offer the other way (booked, or declined)."""
+
+    code = "offer_already_decided"
+    kind = "conflict"
+    message = _("You have already answered this offer.")

@@ -279,14 +279,14 @@ class NextAvailability(models.Model):
 
 
 class AppointmentChange(models.Model):
-    """A move or cancellation of an appointment: its history, and the notices it owes.
+    """A move or cancellation of an appointment: its history, and whether the patient is told.
 
-    An outbox: the notifications context sends the rows whose `notified_at` is
-    empty and `notify_patient` set, then fills `notified_at`. Written in the
-    transaction of the change itself (carnet.booking.staff; a patient's own
-    reschedule too, without notice), so a change is never kept without its
-    notice, and the calendar's SEQUENCE (booking.selectors.calendar_sequence)
-    only grows.
+    Written in the transaction of the change itself (carnet.booking.staff; a
+    patient's own reschedule too, without notice), together with the notice
+    the outbox owes the patient (carnet.notifications.outbox), which fills
+    `notified_at` when it writes that notice; its delivery is tracked on the
+    outbox's messages. The calendar's SEQUENCE
+    (booking.selectors.calendar_sequence) counts these rows, so it only grows.
     """
 
     class Kind(models.TextChoices):
@@ -335,8 +335,8 @@ class RunningLate(models.Model):
     """Staff said an agenda runs late by some minutes on one local day.
 
     `appointments` are those it concerned when declared (booked, not yet
-    over, later that day): the notifications context tells their patients and
-    fills `notified_at`.
+    over, later that day): the outbox (carnet.notifications.outbox) writes
+    their patients' notices in the same transaction and fills `notified_at`.
     """
 
     agenda = models.ForeignKey(
@@ -508,8 +508,9 @@ class WaitingListEntry(BaseModel):
     """A patient asks to be offered an earlier slot of one motive within a date range.
 
     At most one live (active or offered) entry per patient and motive. Offers
-    are made by the notifications context (a freed slot is offered, the entry
-    becomes `offered`, then `fulfilled` once booked).
+    are made by carnet.booking.offers (a freed slot is offered, the entry
+    becomes `offered`, then `fulfilled` once booked, or `active` again when
+    the offer is declined or lapses).
     """
 
     class Status(models.TextChoices):
@@ -581,3 +582,126 @@ class WaitingListEntry(BaseModel):
     def is_live(self) -> bool:
         """Whether the entry still waits for (or holds) an offer."""
         return self.status in self.LIVE
+
+
+OFFER_LIVE_SLOT_CONSTRAINT = "waitlistoffer_one_live_per_slot"
+OFFER_LIVE_ENTRY_CONSTRAINT = "waitlistoffer_one_live_per_entry"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to one waiting-list entry for a few minutes.
+
+    While `offered` and before `expires_at`, a SlotHold whose holder is
+    ``offer:<ref>`` keeps the slot for this patient alone (carnet.booking.offers).
+    The patient accepts (the slot is booked: `appointment`; a later
+    appointment of theirs for the same motive is released:
+    `released_appointment`) or declines; otherwise it expires. Declined,
+    expired and withdrawn offers cascade to the next waiting entry. One live
+    offer per slot and per entry, and a patient is never offered the same
+    slot twice. `ref` is the opaque reference the patient's link carries
+    (never the database id).
+    """
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", pgettext_lazy("waiting list offer", "offered")
+        ACCEPTED = "accepted", pgettext_lazy("waiting list offer", "accepted")
+        DECLINED = "declined", pgettext_lazy("waiting list offer", "declined")
+        EXPIRED = "expired", pgettext_lazy("waiting list offer", "expired")
+        WITHDRAWN = "withdrawn", pgettext_lazy("waiting list offer", "withdrawn")
+
+    entry = models.ForeignKey(
+        WaitingListEntry,
+        verbose_name=_("waiting list entry"),
+        on_delete=models.CASCADE,
+        related_name="offers",
+    )
+    agenda = models.ForeignKey(
+        "scheduling.Agenda",
+        verbose_name=_("agenda"),
+        on_delete=models.CASCADE,
+        related_name="waitlist_offers",
+    )
+    motive = models.ForeignKey(
+        "scheduling.VisitMotive",
+        verbose_name=_("motive"),
+        on_delete=models.CASCADE,
+        related_name="waitlist_offers",
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    ref = models.UUIDField(
+        _("reference"), default=uuid.uuid4, editable=False, unique=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.OFFERED
+    )
+    expires_at = models.DateTimeField(_("offered until"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    freed_appointment = models.ForeignKey(
+        Appointment,
+        verbose_name=_("appointment that freed the slot"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    appointment = models.ForeignKey(
+        Appointment,
+        verbose_name=_("appointment booked"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    released_appointment = models.ForeignKey(
+        Appointment,
+        verbose_name=_("later appointment released"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("waiting list offer")
+        verbose_name_plural = _("waiting list offers")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["agenda", "starts_at"], name="waitlistoffer_agenda_start"
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="offered"),
+                name="waitlistoffer_live_expiry",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="waitlistoffer_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["agenda", "starts_at"],
+                condition=Q(status="offered"),
+                name=OFFER_LIVE_SLOT_CONSTRAINT,
+            ),
+            models.UniqueConstraint(
+                fields=["entry"],
+                condition=Q(status="offered"),
+                name=OFFER_LIVE_ENTRY_CONSTRAINT,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}@{self.agenda_id}:{self.starts_at:%Y-%m-%dT%H:%MZ} {self.status}"
+
+    @property
+    def holder(self) -> str:
+        """The holder token of the SlotHold that keeps the slot during the offer."""
+        return f"offer:{self.ref}"
+
+    def is_open_at(self, now: datetime) -> bool:
+        """Whether the patient can still accept it at `now`."""
+        return self.status == self.Status.OFFERED and now < self.expires_at

@@ -3,7 +3,7 @@
 A patient (or the account holder for a relative) names a motive of an agenda
 and a range of local days within the motive's booking horizon; staff see the
 agenda's live requests. Offering freed slots and the cascade between
-waiting patients belong to the notifications context (not here).
+waiting patients live in carnet.booking.offers.
 """
 
 from dataclasses import dataclass

@@ -1,28 +1,37 @@
-"""Signed, expiring one-click action tokens for reminder messages.
+"""Signed, expiring one-click action tokens for reminder and offer messages.
 
 Every reminder carries two links, "I'll be there" (``confirm``) and "Cancel"
-(``cancel``). Each link holds one token made by ``make_action_token``; the
-page behind it reads it back with ``read_action_token``. This module only makes
-and reads tokens: it has no ORM, reads the settings at call time (never at
-import time) and never judges the appointment.
+(``cancel``); a waiting-list offer carries one (``offer``), to a page where
+the patient books the offered time or declines it. Each link holds one token
+made by ``make_action_token``; the page behind it reads it back with
+``read_action_token``. This module only makes and reads tokens: it has no ORM,
+reads the settings at call time (never at import time) and never judges the
+appointment or the offer.
 
-**What a token holds.** The action, the appointment's opaque ``vault_row`` UUID
-(never its database id), the appointment's version and the expiry instant in
-whole epoch seconds. It is *signed, not encrypted*: anyone holding it can read
-those four values, none of which is personal data. The caller chooses the
-expiry: the appointment's start for ``confirm``, the cancellation cut-off for
-``cancel``. A token is valid while ``now < expires_at``; ``expires_at`` is
-rounded *down* to the second, so a token never lives longer than asked.
+**What a token holds.** The action, an opaque UUID reference (never a
+database id), a version and the expiry instant in whole epoch seconds. For
+``confirm`` and ``cancel`` the reference is the appointment's ``vault_row``
+and the version the appointment's; for ``offer`` the reference is the
+waiting-list offer's ``ref`` (carnet.booking.models.WaitlistOffer) and the
+version is always 0 (an offer never changes, it is only answered). It is
+*signed, not encrypted*: anyone holding it can read those four values, none of
+which is personal data. The caller chooses the expiry: the appointment's start
+for ``confirm``, the cancellation cut-off for ``cancel``, the end of the
+offer's hold time for ``offer``. A token is valid while ``now < expires_at``;
+``expires_at`` is rounded *down* to the second, so a token never lives longer
+than asked.
 
 **Format.** ``<payload>.<signature>``, both unpadded URL-safe base64, so the
 token matches ``ACTION_TOKEN_PATTERN``, is safe in a URL path segment as is,
 and uses only GSM 03.38 characters (an SMS stays in the 7-bit alphabet). The
-payload is 25 packed bytes (action code, UUID, version as uint32, expiry as
-uint32) and the signature is Django's ``Signer`` HMAC-SHA256 with
-``settings.SECRET_KEY`` and the salt ``ACTION_TOKEN_SALT``: every token is
-exactly ``ACTION_TOKEN_LENGTH`` (78) characters. JSON was measured and left
-out: ``signing.dumps`` of the same four values is 135 characters, too
-long for an SMS that carries two links. Verification tries
+payload is 25 packed bytes (action code: 1 confirm, 2 cancel, 3 offer; UUID;
+version as uint32; expiry as uint32) and the signature is Django's ``Signer``
+HMAC-SHA256 with ``settings.SECRET_KEY`` and the salt ``ACTION_TOKEN_SALT``:
+every token is exactly ``ACTION_TOKEN_LENGTH`` (78) characters. JSON was
+measured and left out: ``signing.dumps`` of the same four values is 135
+characters, too long for an SMS that carries two links. Adding the ``offer``
+code kept the layout (a code the reader did not know was already refused), so
+the salt stayed ``.v1``. Verification tries
 ``settings.SECRET_KEY_FALLBACKS`` too, so rotating the secret key does not
 break the links already sent. A change of layout must change the salt
 (``.v2``), so an old token can never be read with the new layout.
@@ -33,10 +42,11 @@ break the links already sent. A change of layout must change the salt
   messaging apps' link previews fetch URLs on their own. It reads the token
   and renders a page with the appointment's minimal details (practitioner,
   place, time; never the visit reason) and **one** button, a form that POSTs
-  to the same URL.
+  to the same URL (an ``offer`` page has two: book this time, or no thanks).
 * ``POST`` reads the token again with a fresh ``now`` and calls one service,
   which performs the action. The token is single-purpose: a ``confirm`` token
-  can only confirm, a ``cancel`` token can only cancel. The action is
+  can only confirm, a ``cancel`` token can only cancel, an ``offer`` token
+  only answers its offer (carnet.booking.offers). The action is
   idempotent: confirming a confirmed appointment, or cancelling a cancelled
   one, shows the same result page and changes nothing.
 * The service looks the appointment up by ``vault_row`` and compares
@@ -70,6 +80,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_CANCEL",
     "ACTION_CONFIRM",
+    "ACTION_OFFER",
     "ACTION_TOKEN_LENGTH",
     "ACTION_TOKEN_PATTERN",
     "ACTION_TOKEN_SALT",
@@ -83,17 +94,18 @@ __all__ = [
 
 ACTION_CONFIRM = "confirm"
 ACTION_CANCEL = "cancel"
-ACTIONS: tuple[str, ...] = (ACTION_CONFIRM, ACTION_CANCEL)
+ACTION_OFFER = "offer"
+ACTIONS: tuple[str, ...] = (ACTION_CONFIRM, ACTION_CANCEL, ACTION_OFFER)
 
 ACTION_TOKEN_SALT = "carnet.notifications.action.v1"  # noqa: S105 (a signing salt)
 ACTION_TOKEN_LENGTH = 78
 ACTION_TOKEN_PATTERN = r"[A-Za-z0-9_-]{34}\.[A-Za-z0-9_-]{43}"  # noqa: S105 (a URL pattern)
 
 _SEPARATOR = "."
-# action code (uint8), vault_row UUID (16 bytes), version (uint32), expiry in
+# action code (uint8), reference UUID (16 bytes), version (uint32), expiry in
 # epoch seconds (uint32, up to 2106-02-07): 25 bytes, 34 base64 characters.
 _LAYOUT = struct.Struct(">B16sII")
-_ACTION_CODES: dict[str, int] = {ACTION_CONFIRM: 1, ACTION_CANCEL: 2}
+_ACTION_CODES: dict[str, int] = {ACTION_CONFIRM: 1, ACTION_CANCEL: 2, ACTION_OFFER: 3}
 _ACTIONS_BY_CODE: dict[int, str] = {code: name for name, code in _ACTION_CODES.items()}
 _UINT32_MAX = 2**32 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -106,11 +118,12 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 class ActionToken:
     """The decoded content of an authentic action token.
 
-    ``appointment_ref`` is the appointment's ``vault_row`` in canonical UUID
-    form (``str(uuid.UUID(...))``); ``version`` the appointment version the
-    token was made for (compare it with the current one: an older one is
-    stale); ``action`` is ``"confirm"`` or ``"cancel"``; ``expires_at`` is
-    aware, in UTC, whole seconds.
+    ``appointment_ref`` is the appointment's ``vault_row`` (the offer's
+    ``ref`` for ``"offer"``) in canonical UUID form (``str(uuid.UUID(...))``);
+    ``version`` the appointment version the token was made for (compare it
+    with the current one: an older one is stale; always 0 for an offer);
+    ``action`` is ``"confirm"``, ``"cancel"`` or ``"offer"``; ``expires_at``
+    is aware, in UTC, whole seconds.
     """
 
     appointment_ref: str
@@ -154,9 +167,10 @@ class ActionTokenExpired(ActionTokenError):
 def make_action_token(
     *, appointment_ref: str, version: int, action: str, expires_at: datetime
 ) -> str:
-    """Sign a one-click token for ``action`` on one version of an appointment.
+    """Sign a one-click token for ``action`` on one version of an appointment or an offer.
 
-    ``appointment_ref`` is the appointment's ``vault_row`` UUID as a string;
+    ``appointment_ref`` is the appointment's ``vault_row`` UUID as a string
+    (the offer's ``ref`` for ``"offer"``, with version 0);
     ``version`` an integer in ``0 .. 2**32 - 1``; ``action`` one of ``ACTIONS``;
     ``expires_at`` an aware instant between 1970 and 2106, rounded down to the
     second. Raises ValueError on any other input (a programming error, not a
@@ -191,7 +205,11 @@ def read_action_token(token: str, *, now: datetime) -> ActionToken:
     never reported as expired. ``now`` must be aware (ValueError otherwise).
     """
     _require_aware(now, name="now")
-    if not isinstance(token, str) or len(token) > _MAX_INPUT_LENGTH:
+    if (
+        not isinstance(token, str)
+        or len(token) > _MAX_INPUT_LENGTH
+        or not token.isascii()  # a token is ASCII; a lone surrogate cannot even be signed
+    ):
         raise ActionTokenInvalid()
     try:
         encoded = _signer().unsign(token)

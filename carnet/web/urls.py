@@ -1,9 +1,13 @@
 from django.urls import path
 
-from carnet.web.views import booking, me, me_practices, search
+from carnet.web.views import actions, booking, me, me_practices, offers, search
 
 app_name = "web"
 urlpatterns = [
+    # A reminder's one-click links (carnet/web/views/actions.py)
+    path("a/<str:token>/", actions.appointment_action, name="appointment-action"),
+    # A waiting-list offer's link (carnet/web/views/offers.py)
+    path("offers/<str:token>/", offers.offer, name="offer"),
     # Search and the practitioner page (carnet/web/views/search.py)
     path("search/", search.results, name="search"),
     path("practitioners/<int:pk>/", search.practitioner, name="practitioner"),

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from carnet.notifications.links import (
     ACTION_CANCEL,
     ACTION_CONFIRM,
+    ACTION_OFFER,
     ACTION_TOKEN_LENGTH,
     ACTION_TOKEN_PATTERN,
     ACTION_TOKEN_SALT,
@@ -66,7 +67,7 @@ def sign_payload(payload: bytes, *, salt: str = ACTION_TOKEN_SALT) -> str:
 # Round trip ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action", [ACTION_CONFIRM, ACTION_CANCEL])
+@pytest.mark.parametrize("action", [ACTION_CONFIRM, ACTION_CANCEL, ACTION_OFFER])
 def test_round_trip_returns_what_was_signed(action):
     token = make(action=action, version=7)
 
@@ -75,8 +76,27 @@ def test_round_trip_returns_what_was_signed(action):
     )
 
 
-def test_the_actions_are_confirm_and_cancel():
-    assert ACTIONS == ("confirm", "cancel")
+def test_the_actions_are_confirm_cancel_and_offer():
+    assert ACTIONS == ("confirm", "cancel", "offer")
+
+
+def test_an_offer_token_carries_the_offer_reference_and_version_zero():
+    offer_ref = "5a4c0d3e-1f2b-4c6d-8e9f-0a1b2c3d4e5f"
+    expires_at = datetime(2026, 3, 2, 6, 15, tzinfo=UTC)
+
+    token = make(
+        appointment_ref=offer_ref, version=0, action=ACTION_OFFER, expires_at=expires_at
+    )
+
+    assert len(token) == ACTION_TOKEN_LENGTH
+    assert re.fullmatch(ACTION_TOKEN_PATTERN, token)
+    code = signing.b64_decode(token.split(".")[0].encode())[0]
+    assert code == 3
+    assert read_action_token(token, now=expires_at - SECOND) == ActionToken(
+        appointment_ref=offer_ref, version=0, action="offer", expires_at=expires_at
+    )
+    with pytest.raises(ActionTokenExpired):
+        read_action_token(token, now=expires_at)
 
 
 def test_an_older_version_is_returned_for_the_caller_to_judge():
@@ -98,6 +118,7 @@ def test_each_field_changes_the_token():
         make(appointment_ref=str(uuid.UUID(int=1))),
         make(version=4),
         make(action=ACTION_CANCEL),
+        make(action=ACTION_OFFER),
         make(expires_at=STARTS + SECOND),
     ]
     assert base not in others
@@ -309,7 +330,9 @@ def test_an_authentic_non_base64_payload_is_invalid():
 # Programming errors at make and read ------------------------------------------
 
 
-@pytest.mark.parametrize("action", ["", "Confirm", "CANCEL", "reschedule", "1", None])
+@pytest.mark.parametrize(
+    "action", ["", "Confirm", "CANCEL", "Offer", "reschedule", "1", "3", None]
+)
 def test_an_unknown_action_is_refused_at_make(action):
     with pytest.raises(ValueError, match="Unknown action"):
         make(action=action)

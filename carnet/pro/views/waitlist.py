@@ -7,14 +7,17 @@ see contact details; every patient listed is recorded in the audit trail.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from carnet.accounts.roles import Permission, can
 from carnet.booking.models import WaitingListEntry
+from carnet.booking.offers import get_live_offer_expiries
 from carnet.booking.waitlist import list_waiting_lists_for_practice
 from carnet.core.errors import DomainError
 from carnet.directory.models import Practice
@@ -25,21 +28,32 @@ from carnet.scheduling.models import Agenda
 
 @dataclass(frozen=True)
 class WaitingRow:
-    """One request as the list shows it; the phone only for roles that see contact details."""
+    """One request as the list shows it; the phone only for roles that see contact details.
+
+    `offered_until` is when the live offer of a freed slot to this request
+    ends (None without one).
+    """
 
     position: int
     entry: WaitingListEntry
     patient: str
     phone: str
+    offered_until: datetime | None = None
 
 
-def _rows(entries: list[WaitingListEntry], *, show_phone: bool) -> list[WaitingRow]:
+def _rows(
+    entries: list[WaitingListEntry],
+    *,
+    show_phone: bool,
+    offered_until: dict[int, datetime],
+) -> list[WaitingRow]:
     return [
         WaitingRow(
             position=position,
             entry=entry,
             patient=str(entry.patient),
             phone=patient_phone(entry.patient)[0] if show_phone else "",
+            offered_until=offered_until.get(entry.pk),
         )
         for position, entry in enumerate(entries, start=1)
     ]
@@ -68,8 +82,16 @@ def waiting_list(request: HttpRequest, practice_id: int) -> HttpResponse:
         refuse(exc)
     practice = Practice.objects.get(pk=practice_id)
     show_phone = can(request.user, Permission.VIEW_CONTACT_DETAILS, practice_id)
+    offered_until = get_live_offer_expiries(
+        entry_ids=[entry.pk for item in lists for entry in item.entries],
+        now=timezone.now(),
+    )
     sections = [
-        (item.agenda, _rows(item.entries, show_phone=show_phone)) for item in lists
+        (
+            item.agenda,
+            _rows(item.entries, show_phone=show_phone, offered_until=offered_until),
+        )
+        for item in lists
     ]
     context = {
         **practice_context(request, practice, area="waitlist"),
