@@ -32,11 +32,14 @@ cat <<MSG
     any authenticator app (TOTP) or a passkey. Patient data stays closed until then.
 
     API token:  .venv/bin/python manage.py mint_token patient@carnet.test
-    A background worker (manage.py db_worker) runs beside the web server.
+    A background worker (manage.py db_worker) runs beside the web server and sends
+    confirmations, reminders and notices: here they are written to var/mail/ (one
+    file per e-mail) instead of being sent; SMS once CARNET_VONAGE_API_KEY is set (README).
 
 MSG
 # One background worker (Django's tasks API, database backend) beside the web server;
-# Ctrl-C (or any exit) stops both.
+# Ctrl-C (or any exit) stops both. Unless told otherwise, e-mails go to files in var/mail/.
+export CARNET_EMAIL_BACKEND=${CARNET_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}
 $PY manage.py db_worker --queue-name '*' --interval 1 --no-reload -v 0 &
 WORKER=$!
 trap 'kill "$WORKER" 2>/dev/null; wait "$WORKER" 2>/dev/null' EXIT

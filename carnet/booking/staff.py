@@ -522,8 +522,8 @@ def declare_running_late(
     """Record that the agenda runs `minutes` late today (its local day).
 
     The returned event's `appointments` are those it concerns: booked (not
-    yet arrived), not yet over, later today; the notifications context tells
-    their patients. Raises NotFound, NotStaffOfPractice, MfaRequired or
+    yet arrived), not yet over, later today; the outbox tells their patients
+    (in this transaction). Raises NotFound, NotStaffOfPractice, MfaRequired or
     RunningLateInvalid (1 to RUNNING_LATE_MAX_MINUTES). Records one read
     event per patient concerned.
     """

@@ -71,6 +71,7 @@ __all__ = [
     "build_cancelled",
     "build_confirmation",
     "build_moved",
+    "build_offer",
     "build_reminder",
     "build_running_late",
     "fold_to_gsm7",
@@ -83,6 +84,7 @@ KINDS: tuple[str, ...] = (
     "moved",
     "cancelled",
     "running_late",
+    "offer",
 )
 CANCELLED_BY_PRACTICE = "practice"
 CANCELLED_BY_PATIENT = "patient"
@@ -93,6 +95,7 @@ SMS_MAX_SEGMENTS = 2
 LINK_LENGTH_HINT = 110
 """A realistic action URL: ``https://`` + a host + a short path + the 78-character token."""
 
+_PLACE_KEYS = ("practitioner_name", "practice_name", "address", "time_zone")
 _GSM7_SINGLE = 160
 _GSM7_PART = 153
 _UCS2_SINGLE = 70
@@ -212,13 +215,17 @@ def build_reminder(
     cancel_url: str | None = None,
     sms_replies: bool = True,
     ics: bytes | None = None,
+    duplicate: dict | None = None,
 ) -> MessageContent:
     """A reminder before the appointment, with "I'll be there" and "Cancel".
 
     ``sms_replies`` says whether the SMS may ask for a reply ("1" confirms,
     "2" cancels): false when the SMS is sent from a sender that cannot
-    receive replies (an alphanumeric sender ID). Otherwise as
-    ``build_confirmation``.
+    receive replies (an alphanumeric sender ID). ``duplicate`` is the other
+    appointment of a likely duplicate booking (same specialty and motive at
+    another practice: ``practitioner_name``, ``practice_name``, ``address``,
+    ``time_zone``, ``starts_at``): the reminder names it and asks the patient
+    to cancel the one they won't use. Otherwise as ``build_confirmation``.
     """
     facts = _facts(
         practitioner_name=practitioner_name,
@@ -236,14 +243,80 @@ def build_reminder(
             "practitioner": facts["practitioner_name"],
             "when": facts["when"],
         }
+        line = (
+            # Translators: an SMS; keep it as short as the English (two SMS
+            # parts must hold it with a link). Only GSM letters if possible.
+            pgettext("sms", "Reminder: %(practitioner)s, %(place)s, %(when)s.")
+        )
+        if duplicate is not None:
+            other = _facts(
+                **{key: duplicate[key] for key in _PLACE_KEYS},
+                starts_at=duplicate["starts_at"],
+                language=language,
+            )
+            other_when = format_local(duplicate["starts_at"], other["zone"], "datetime")
+            facts["duplicate"] = {
+                "practitioner_name": other["practitioner_name"],
+                "practice_name": other["practice_name"],
+                "when": capfirst(other_when),
+            }
+            line += " " + pgettext(
+                "sms",
+                "You booked a similar visit elsewhere too: please cancel the one "
+                "you won't use.",
+            )
+        sms = _sms(line, facts, replies=sms_replies)
+        return _render("reminder", facts, subject=subject, sms=sms, ics=ics)
+
+
+def build_offer(
+    *,
+    practitioner_name: str,
+    practice_name: str,
+    address: str,
+    time_zone: str,
+    starts_at: datetime,
+    expires_at: datetime,
+    language: str,
+    offer_url: str,
+) -> MessageContent:
+    """A waiting-list offer: an earlier time, held for the patient until ``expires_at``.
+
+    ``offer_url`` (absolute) opens the page where the patient takes the time
+    or lets it go; it is the SMS's one link too.
+    """
+    facts = _facts(
+        practitioner_name=practitioner_name,
+        practice_name=practice_name,
+        address=address,
+        time_zone=time_zone,
+        starts_at=starts_at,
+        language=language,
+    )
+    _require_aware(expires_at, name="expires_at")
+    facts["offer_url"] = _action_url(offer_url, name="offer_url")
+    if facts["offer_url"] is None:
+        raise ValueError("offer_url is required")
+    with translation.override(language):
+        _add_times(facts, starts_at=starts_at)
+        facts["until"] = format_local(expires_at, facts["zone"], "time")
+        subject = gettext("An earlier appointment with %(practitioner)s: %(when)s") % {
+            "practitioner": facts["practitioner_name"],
+            "when": facts["when"],
+        }
         sms = _sms(
             # Translators: an SMS; keep it as short as the English (two SMS
             # parts must hold it with a link). Only GSM letters if possible.
-            pgettext("sms", "Reminder: %(practitioner)s, %(place)s, %(when)s."),
+            pgettext(
+                "sms",
+                "Earlier time free: %(practitioner)s, %(place)s, %(when)s. "
+                "Held for you until %(until)s:",
+            ),
             facts,
-            replies=sms_replies,
+            replies=False,
+            link=facts["offer_url"],
         )
-        return _render("reminder", facts, subject=subject, sms=sms, ics=ics)
+        return _render("offer", facts, subject=subject, sms=sms, ics=None)
 
 
 def build_moved(
@@ -506,7 +579,7 @@ def _iso(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).isoformat(timespec="minutes")
 
 
-def _sms(line: str, facts: dict, *, replies: bool) -> str:
+def _sms(line: str, facts: dict, *, replies: bool, link: str | None = None) -> str:
     """The SMS: the kind's line, the reply codes, at most one link; folded to GSM-7.
 
     When it would take more than ``SMS_MAX_SEGMENTS`` parts, the longer of the
@@ -519,7 +592,7 @@ def _sms(line: str, facts: dict, *, replies: bool) -> str:
         "place": facts["practice_name"],
     }
     while True:
-        text = _sms_text(line, facts, names=names, replies=replies)
+        text = _sms_text(line, facts, names=names, replies=replies, link=link)
         overflow = _sms_units(text) - _sms_capacity(text)
         longest = max(names, key=lambda key: len(names[key]))
         if overflow <= 0 or len(names[longest]) <= _SMS_NAME_FLOOR + len(_ELLIPSIS):
@@ -528,7 +601,9 @@ def _sms(line: str, facts: dict, *, replies: bool) -> str:
         names[longest] = names[longest][:keep].rstrip(" ,-") + _ELLIPSIS
 
 
-def _sms_text(line: str, facts: dict, *, names: dict, replies: bool) -> str:
+def _sms_text(
+    line: str, facts: dict, *, names: dict, replies: bool, link: str | None
+) -> str:
     parts = [
         line
         % {
@@ -536,11 +611,14 @@ def _sms_text(line: str, facts: dict, *, names: dict, replies: bool) -> str:
             "when": facts.get("sms_when", ""),
             "time": facts.get("time", ""),
             "minutes": facts.get("minutes", 0),
+            "until": facts.get("until", ""),
         }
     ]
     if replies:
         parts.append(pgettext("sms", "Reply 1 to confirm, 2 to cancel."))
-    if facts["cancel_url"]:
+    if link:
+        parts.append(link)
+    elif facts["cancel_url"]:
         parts.append(pgettext("sms", "Cancel: %(url)s") % {"url": facts["cancel_url"]})
     return fold_to_gsm7(" ".join(parts))
 

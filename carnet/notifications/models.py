@@ -158,3 +158,20 @@ class InboundReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_message_id}: {self.outcome}"
+
+
+class OutboxSweep(models.Model):
+    """One row: when the next sweep of the outbox is due (carnet.notifications.delivery).
+
+    The sweep task enqueues its successor only when it wins this row, so
+    however many chains were started, one survives.
+    """
+
+    next_at = models.DateTimeField(_("next sweep at"))
+
+    class Meta:
+        verbose_name = _("outbox sweep")
+        verbose_name_plural = _("outbox sweeps")
+
+    def __str__(self) -> str:
+        return f"next sweep {self.next_at:%Y-%m-%dT%H:%M:%SZ}"

@@ -198,3 +198,14 @@ from config.settings.integrations.vault import *  # noqa: E402, F403
 
 # Booking funnel: how long a chosen slot stays held for the patient (minutes).
 CARNET_HOLD_MINUTES = env.int("CARNET_HOLD_MINUTES", default=10)
+# Waiting list: how long a freed slot is kept for the patient it is offered to (minutes).
+CARNET_WAITLIST_OFFER_MINUTES = env.int("CARNET_WAITLIST_OFFER_MINUTES", default=15)
+
+# The outbox (carnet.notifications.delivery): how long a worker's claim on a
+# message lasts, how long a due message may wait unclaimed before the sweep
+# takes it over, how often the sweep runs, and how many attempts before a
+# message has failed.
+CARNET_MESSAGE_LEASE_SECONDS = env.int("CARNET_MESSAGE_LEASE_SECONDS", default=300)
+CARNET_OUTBOX_STUCK_SECONDS = env.int("CARNET_OUTBOX_STUCK_SECONDS", default=120)
+CARNET_OUTBOX_SWEEP_SECONDS = env.int("CARNET_OUTBOX_SWEEP_SECONDS", default=60)
+CARNET_MESSAGE_MAX_ATTEMPTS = env.int("CARNET_MESSAGE_MAX_ATTEMPTS", default=6)

@@ -55,12 +55,15 @@ def axe_source() -> str:
 
 
 @pytest.fixture
-def smtp(settings):
+def smtp(settings, transactional_db):
     """A real SMTP server on loopback; Django (and the live server) send to it.
 
-    Yields the server's Mailbox: `smtp.wait_for(predicate)` returns a parsed message.
+    A real worker process (manage.py db_worker) runs beside the live server and
+    sends the outbox's messages there too. Yields the server's Mailbox:
+    `smtp.wait_for(predicate)` returns a parsed message.
     """
     from tests.e2e import smtp as smtp_server
+    from tests.workers import worker_process
 
     controller, mailbox = smtp_server.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -70,7 +73,10 @@ def smtp(settings):
     settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_USE_SSL = False
+    worker = worker_process(interval=0.2)
     yield mailbox
+    worker.terminate()
+    worker.wait(timeout=30)
     controller.stop()
 
 

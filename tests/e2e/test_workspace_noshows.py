@@ -4,7 +4,8 @@ A patient with a missed appointment sees it in /me/ and sends an excuse; a
 practitioner logs in with password and TOTP and accepts it on the practice's
 no-show page; the strike stops counting. axe-core (from npm, injected by the
 test into a context that bypasses the CSP for it alone) checks the /me/
-no-show and waiting list pages and the staff no-show and waiting list pages
+no-show and waiting list pages and the staff no-show, waiting list and
+"messages not delivered" pages and an appointment's page with its messages,
 at 1100 px and 360 px: no serious or critical violation, nothing wider than
 the screen.
 """
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -23,6 +25,7 @@ from carnet.booking.models import Appointment, Strike
 from carnet.booking.policy import send_excuse
 from carnet.booking.staff import mark_status
 from carnet.booking.waitlist import join_waiting_list
+from carnet.notifications.models import Message
 from carnet.scheduling.tests.factories import (
     AgendaFactory,
     MotiveFactory,
@@ -173,6 +176,34 @@ def test_the_pages_pass_axe_and_fit_the_screen(
     )
     mark_status(actor=world["practitioner"], appointment_id=second.pk, status="noshow")
     practice_id = world["practice"].pk
+    # An upcoming visit the patient confirmed by SMS, whose e-mail failed: the
+    # appointment page lists its messages, the practice's page the failure.
+    upcoming = Appointment.objects.create(
+        agenda=world["agenda"],
+        motive=world["motive"],
+        patient=world["user"].patient,
+        starts_at=strike.appointment.starts_at + timedelta(days=9),
+        ends_at=strike.appointment.ends_at + timedelta(days=9),
+        confirmed_at=timezone.now(),
+        confirmed_via="sms",
+    )
+    for channel, status in (("email", "failed"), ("sms", "delivered")):
+        Message.objects.create(
+            key=f"appointment:{upcoming.vault_row}:0:reminder:{channel}:48h",
+            kind="reminder",
+            channel=channel,
+            patient=upcoming.patient,
+            appointment=upcoming,
+            practice=world["practice"],
+            due_at=timezone.now(),
+            next_attempt_at=timezone.now(),
+            status=status,
+            attempts=6 if status == "failed" else 1,
+            error_code="smtp:550" if status == "failed" else "",
+            failed_at=timezone.now() if status == "failed" else None,
+            sent_at=None if status == "failed" else timezone.now(),
+            delivered_at=None if status == "failed" else timezone.now(),
+        )
     viewport = {"width": width, "height": 800}
     found: dict[str, list[str]] = {}
 
@@ -210,6 +241,8 @@ def test_the_pages_pass_axe_and_fit_the_screen(
         [
             f"/pro/practices/{practice_id}/no-shows/",
             f"/pro/practices/{practice_id}/waiting-list/",
+            f"/pro/practices/{practice_id}/messages/",
+            reverse("pro:appointment-detail", args=[upcoming.pk]),
         ],
     )
 

@@ -209,7 +209,8 @@ def test_running_late_concerns_the_days_remaining_booked_appointments(
     assert late.minutes == 25
     assert late.actor == secretary
     assert late.created_at == paris(2026, 3, 2, 9, 50)
-    assert late.notified_at is None
+    # The outbox wrote the patients' notices in the same transaction.
+    assert late.notified_at == paris(2026, 3, 2, 9, 50)
     assert list(late.appointments.order_by("starts_at")) == [later, last]
     assert early not in late.appointments.all()
     events = AuditEvent.objects.filter(resource__contains="running-late")

@@ -126,7 +126,7 @@ def test_the_move_page_moves_and_tells_the_patient(booked, desk):
     assert change.previous_starts_at == paris(2026, 3, 3, 9, 0)
     detail = body(desk.get(response["Location"]))
     assert "Moved on" in detail
-    assert "patient to be told" in detail
+    assert "patient told" in detail
 
 
 def test_a_move_can_leave_the_patient_untold(booked, desk):

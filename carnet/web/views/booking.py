@@ -9,7 +9,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,7 +38,7 @@ from carnet.booking.services import book_appointment, hold_slot
 from carnet.core.errors import DomainError
 from carnet.scheduling.models import VisitMotive
 from carnet.scheduling.selectors import get_motive
-from carnet.web.emails import appointment_calendar, send_confirmation_on_commit
+from carnet.web.emails import appointment_calendar
 from carnet.web.forms import BookingDetailsForm
 
 HOLDER_KEY = "carnet_holder"
@@ -168,7 +167,7 @@ def _book(
                     relationship=data["relationship"],
                     birth_date=data.get("relative_birth_date"),
                 )
-        appointment = book_appointment(
+        return book_appointment(
             agenda_id=held.agenda_id,
             motive_id=held.motive_id,
             patient=patient,
@@ -180,10 +179,6 @@ def _book(
             holder=_holder(request),
             idempotency_key=hold_idempotency_key(held.pk),
         )
-        send_confirmation_on_commit(
-            appointment=appointment, to=request.user.email, language=get_language()
-        )
-    return appointment
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,86 @@
+"""A loopback SMTP server, the loopback Vonage, and a patient who can be reached."""
+
+from datetime import UTC, datetime, time
+
+import pytest
+import time_machine
+
+from carnet.accounts.models import NotificationPreferences
+from carnet.accounts.tests.factories import PatientFactory, UserFactory
+from carnet.scheduling.tests.factories import (
+    AgendaFactory,
+    MotiveFactory,
+    OpeningRuleFactory,
+)
+from tests import sms_provider as fake_vonage
+from tests.e2e import smtp as smtp_server
+
+sms_provider = fake_vonage.sms_provider
+
+# Monday 2 March 2026, 08:00 in Paris.
+MONDAY = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+PHONE = "+33612345678"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback with a duplicate-Message-ID filter; Django sends to it."""
+    controller, mailbox = smtp_server.start(dedupe=True)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = controller.hostname
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def sms(settings, sms_provider):
+    """The loopback Vonage, configured as Carnet's SMS provider (a number that takes replies)."""
+    settings.CARNET_VONAGE_BASE_URL = sms_provider.base_url
+    settings.CARNET_VONAGE_API_KEY = sms_provider.api_key
+    settings.CARNET_VONAGE_API_SECRET = sms_provider.api_secret
+    settings.CARNET_VONAGE_SIGNATURE_SECRET = sms_provider.signature_secret
+    settings.CARNET_VONAGE_SENDER = "33700000000"
+    return sms_provider
+
+
+@pytest.fixture
+def clock():
+    """A clock that stays where it is put (`clock.move_to(instant)`)."""
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def agenda(db):
+    """A Paris agenda open every day 08:00–18:00."""
+    agenda = AgendaFactory(time_zone="Europe/Paris")
+    for weekday in range(7):
+        OpeningRuleFactory(
+            agenda=agenda, weekday=weekday, opens_time=time(8), closes_time=time(18)
+        )
+    return agenda
+
+
+@pytest.fixture
+def motive(agenda):
+    """A 20-minute visit, 24 h cut-off."""
+    return MotiveFactory(agenda=agenda)
+
+
+@pytest.fixture
+def reachable(db):
+    """A patient with an e-mail address and a phone, who asked for SMS reminders."""
+    user = UserFactory(email="camille@example.test", language="fr")
+    patient = PatientFactory(account=user, phone=PHONE)
+    NotificationPreferences.objects.create(
+        user=user,
+        email_reminders=True,
+        sms_reminders=True,
+        reminder_offsets=[168, 48, 24],
+    )
+    return patient
