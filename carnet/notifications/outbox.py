@@ -188,12 +188,18 @@ def _base(appointment: Appointment) -> dict[str, Any]:
 
 
 def plan_appointment(
-    *, appointment: Appointment, now: datetime, booked_at: datetime | None = None
+    *,
+    appointment: Appointment,
+    now: datetime,
+    booked_at: datetime | None = None,
+    with_confirmation: bool = True,
 ) -> list[Message]:
     """Write the confirmation and reminders still owed for the appointment's current time.
 
     Rows of this time that are no longer wanted (preferences changed) are
-    cancelled while still scheduled; rows of an earlier time too.
+    cancelled while still scheduled; rows of an earlier time too. Without
+    `with_confirmation`, only reminders are planned (a confirmation already
+    written stays as it is).
     """
     version = calendar_sequence(appointment)
     prefix = f"appointment:{appointment.vault_row}:"
@@ -226,6 +232,7 @@ def plan_appointment(
         for planned in plan
         if planned.channel
         in (channels.notices if planned.kind == "confirmation" else channels.reminders)
+        and (with_confirmation or planned.kind != "confirmation")
     ]
     rows = [
         {
@@ -240,7 +247,10 @@ def plan_appointment(
     ]
     keys = [row["key"] for row in rows]
     _cancel_pending(
-        Message.objects.filter(appointment_id=appointment.pk, kind__in=planned_kinds)
+        Message.objects.filter(
+            appointment_id=appointment.pk,
+            kind__in=planned_kinds if with_confirmation else (Kind.REMINDER,),
+        )
         .filter(key__startswith=prefix)
         .exclude(key__in=keys),
         now=now,

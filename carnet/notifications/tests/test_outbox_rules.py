@@ -196,3 +196,25 @@ def test_a_staff_cancellation_without_notice_sends_nothing(
     drain()
     assert len(smtp.messages) == 1
     assert not Message.objects.filter(status=Message.Status.SCHEDULED).exists()
+
+
+def test_plan_reminders_plans_existing_appointments_once_without_confirmation(
+    clock, motive, reachable
+):
+    from django.core.management import call_command
+
+    from carnet.booking.models import Appointment
+
+    Appointment.objects.create(
+        agenda=motive.agenda,
+        motive=motive,
+        patient=reachable,
+        starts_at=THURSDAY_NEXT_WEEK,
+        ends_at=THURSDAY_NEXT_WEEK + motive.duration,
+    )
+    call_command("plan_reminders", stdout=None)
+    first = planned()
+    call_command("plan_reminders", stdout=None)
+    assert planned() == first
+    assert {kind for kind, _ in first} == {"reminder"}
+    assert len(first) == 3  # 7 days, 48 h, 24 h by e-mail (no SMS configured)
