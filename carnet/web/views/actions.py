@@ -46,23 +46,13 @@ from carnet.notifications.links import (
     ActionTokenInvalid,
     read_action_token,
 )
+from carnet.web.bearer_pages import private
 
 RESULT_CONFIRMED = "confirmed"
 RESULT_CANCELLED = "cancelled"
 RESULT_TOO_LATE = "too_late"
 RESULT_STALE = "stale"
 RESULT_CLOSED = "closed"
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """The headers of a page whose address is a credential (see the module docstring)."""
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    if response.status_code >= 400:
-        # django.request would log "<reason>: <path>", the path holding the token.
-        response._has_been_logged = True  # type: ignore[attr-defined]
-    return response
 
 
 def _details(appointment: Appointment) -> dict[str, object]:
@@ -186,16 +176,16 @@ def appointment_action(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = read_action_token(token, now=now)
     except ActionTokenExpired as exc:
-        return _private(_expired(request, exc))
+        return private(_expired(request, exc))
     except ActionTokenError as exc:
-        return _private(_invalid(request, exc))
+        return private(_invalid(request, exc))
     if link.action not in (ACTION_CONFIRM, ACTION_CANCEL):
         # Another kind of link (a waiting-list offer has its own page).
-        return _private(_invalid(request, ActionTokenInvalid()))
+        return private(_invalid(request, ActionTokenInvalid()))
     if request.method == "POST":
-        return _private(_act(request, link, now))
+        return private(_act(request, link, now))
     try:
         appointment = get_appointment_by_reference(vault_row=link.appointment_ref)
     except AppointmentNotFound:
-        return _private(_invalid(request, ActionTokenInvalid()))
-    return _private(_show(request, link, appointment, now))
+        return private(_invalid(request, ActionTokenInvalid()))
+    return private(_show(request, link, appointment, now))

@@ -27,6 +27,7 @@ from carnet.booking.errors import OfferExpired, OfferNotFound
 from carnet.booking.models import WaitlistOffer
 from carnet.core.errors import DomainError
 from carnet.core.security import no_store
+from carnet.web.bearer_pages import private
 
 ACCEPT = "accept"
 DECLINE = "decline"
@@ -37,17 +38,6 @@ STATE_DECLINED = "declined"
 STATE_EXPIRED = "expired"
 
 Status = WaitlistOffer.Status
-
-
-def _private(response: HttpResponse) -> HttpResponse:
-    """The headers of a page whose address is a credential (see the module docstring)."""
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    if response.status_code >= 400:
-        # django.request would log "<reason>: <path>", the path holding the token.
-        response._has_been_logged = True  # type: ignore[attr-defined]
-    return response
 
 
 def _state(offer: WaitlistOffer, now: datetime) -> str:
@@ -134,9 +124,9 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
     """A waiting-list offer's link: GET shows it, POST books it or declines it."""
     now = timezone.now()
     if request.method == "POST":
-        return _private(_answer(request, token, now))
+        return private(_answer(request, token, now))
     try:
         found = offers.get_offer(token=token, now=now)
     except OfferNotFound as exc:
-        return _private(_invalid(request, exc))
-    return _private(_page(request, found, now))
+        return private(_invalid(request, exc))
+    return private(_page(request, found, now))
