@@ -38,9 +38,11 @@ enqueued) takes over the messages whose task was lost: those due for more
 than ``stuck_after()`` and not claimed, or claimed with a lapsed lease.
 """
 
+import contextlib
 import hashlib
 import logging
 import smtplib
+import threading
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -127,11 +129,14 @@ class Ambiguous(Exception):
 
 
 def enqueue_delivery(*, message: Message, now: datetime) -> None:
-    """Enqueue the task that sends `message` when due (in the caller's transaction)."""
-    if message.next_attempt_at > now:
-        deliver_message.using(run_after=message.next_attempt_at).enqueue(message.pk)
-    else:
-        deliver_message.enqueue(message.pk)
+    """Enqueue the task that sends `message` when due (in the caller's transaction).
+
+    Always with a `run_after`: db_worker takes due tasks in `run_after`
+    order and files a task without one as due at the end of time, so a
+    booking's confirmation would wait behind every reminder already due.
+    """
+    run_after = max(message.next_attempt_at, now)
+    deliver_message.using(run_after=run_after).enqueue(message.pk)
     ensure_sweep(now=now)
 
 
@@ -490,8 +495,7 @@ def _send_email(message: Message, outgoing: Outgoing) -> str:
             f"text/calendar; method={method}; charset=utf-8",
         )
     try:
-        with get_connection(timeout=settings.CARNET_SMTP_TIMEOUT) as connection:
-            connection.send_messages([email])
+        _smtp_send(email)
     except smtplib.SMTPResponseException as exc:
         code = f"smtp:{exc.smtp_code}"
         if 400 <= exc.smtp_code < 500:
@@ -506,6 +510,52 @@ def _send_email(message: Message, outgoing: Outgoing) -> str:
     except (smtplib.SMTPException, OSError) as exc:
         raise Temporary(f"smtp:{type(exc).__name__}"[:64]) from None
     return message_id
+
+
+_smtp = threading.local()
+
+
+def _smtp_send(email: EmailMultiAlternatives) -> None:
+    """Send on this worker's open SMTP connection, opening one when needed.
+
+    A worker sends message after message: one connection (and one TLS
+    handshake and login) serves them all, instead of one per message. A
+    connection the server closed while idle is opened again once; any other
+    failure closes it, and the caller judges the error.
+    """
+    wanted = (
+        settings.EMAIL_BACKEND,
+        settings.EMAIL_HOST,
+        settings.EMAIL_PORT,
+        settings.EMAIL_HOST_USER,
+    )
+    connection = getattr(_smtp, "connection", None)
+    if connection is not None and _smtp.settings != wanted:
+        _close_smtp()
+        connection = None
+    reused = connection is not None
+    if connection is None:
+        connection = get_connection(timeout=settings.CARNET_SMTP_TIMEOUT)
+        connection.open()
+        _smtp.connection, _smtp.settings = connection, wanted
+    try:
+        connection.send_messages([email])
+    except smtplib.SMTPServerDisconnected:
+        _close_smtp()
+        if not reused:
+            raise
+        _smtp_send(email)  # the server had closed the idle connection
+    except BaseException:
+        _close_smtp()
+        raise
+
+
+def _close_smtp() -> None:
+    connection = getattr(_smtp, "connection", None)
+    _smtp.connection = None
+    if connection is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
 
 
 def _send_sms(message: Message, outgoing: Outgoing) -> str:

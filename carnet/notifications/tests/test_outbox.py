@@ -378,3 +378,36 @@ def clock_now() -> datetime:
     from django.utils import timezone
 
     return timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_worker_keeps_one_smtp_connection_and_reopens_it_when_closed(
+    clock, motive, reachable, smtp, monkeypatch
+):
+    """Message after message on one connection; a connection the relay dropped is reopened."""
+    import smtplib
+
+    opened = []
+    real_open = smtplib.SMTP.connect
+
+    def counting_connect(self, *args, **kwargs):
+        opened.append(args)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", counting_connect)
+    book(motive, reachable)
+    book(motive, reachable, starts_at=paris(2026, 3, 13, 10, 0))
+    drain()
+    assert len(smtp.messages) == 2
+    assert len(opened) == 1
+    # The relay closes the idle connection: the next message reopens it.
+    delivery._smtp.connection.connection.close()
+    book(motive, reachable, starts_at=paris(2026, 3, 16, 10, 0))
+    drain()
+    assert len(smtp.messages) == 3
+    assert len(opened) == 2
+    assert set(
+        Message.objects.filter(channel="email", kind="confirmation").values_list(
+            "status", flat=True
+        )
+    ) == {Status.SENT}

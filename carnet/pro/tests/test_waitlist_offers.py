@@ -37,7 +37,7 @@ def test_a_live_offer_shows_until_when_it_runs(
         latest_on=date(2026, 3, 20),
     )
     cancel_appointment(user=anne.account, appointment_id=appointment.pk)
-    client = signed_in(staff(StaffMembership.Role.SECRETARY))
+    client = signed_in(staff(StaffMembership.Role.SECRETARY, language="en"))
 
     response = client.get(
         reverse("pro:waiting-list", kwargs={"practice_id": agenda.practice_id})
