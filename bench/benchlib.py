@@ -388,3 +388,162 @@ def find_double_bookings(limit: int = 10) -> tuple[int, list[tuple]]:
             cursor.execute(f"{DOUBLE_BOOKING_SQL} LIMIT %s", [limit])
             sample = cursor.fetchall()
     return count, sample
+
+
+# The reminder bench (bench/reminders.py) ----------------------------------------
+
+REMINDER_EMAIL = "bench-reminder-{}@carnet.test"
+REMINDER_EMAIL_PREFIX = "bench-reminder-"
+# Not "BENCH-<number>": _create_bench_agendas numbers its practitioners from those.
+REMINDER_PRACTITIONER = "BENCH_REMINDERS"
+REMINDER_MOTIVE = "Consultation (bench reminders)"
+REMINDER_LANGUAGES = ("fr", "de", "it", "en")
+
+
+def database_is_local() -> bool:
+    """Whether the database is SQLite, a Unix socket or a loopback address."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return True
+    host = str(connection.settings_dict.get("HOST") or "")
+    if not host or host.startswith("/") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def unapplied_migrations() -> list[str]:
+    """`app.migration` names the database still lacks (empty when migrated)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+
+def ensure_reminder_agenda():  # -> tuple[Agenda, VisitMotive]
+    """The reminder bench's agenda (practitioner BENCH_REMINDERS) and its motive.
+
+    It has no opening hours: it offers no slot, so no other bench books into
+    it (count_bookable_agendas skips it, its availability is empty) and the
+    bench's appointments are the only ones on it. Created once, then reused.
+    """
+    from django.db import transaction
+
+    from carnet.directory.models import (
+        Location,
+        Practice,
+        Practitioner,
+        PractitionerRole,
+        Specialty,
+    )
+    from carnet.scheduling.models import Agenda, VisitMotive
+
+    with transaction.atomic():
+        practitioner = Practitioner.objects.filter(
+            identifier=REMINDER_PRACTITIONER
+        ).first()
+        if practitioner is None:
+            specialty, _ = Specialty.objects.get_or_create(
+                code="general-practice",
+                defaults={
+                    "name_en": "General practice",
+                    "name_fr": "Médecine générale",
+                    "name_de": "Allgemeinmedizin",
+                    "name_it": "Medicina generale",
+                },
+            )
+            city, country, zone, lat, lon = CITIES[0]
+            practice = Practice.objects.create(
+                name="Cabinet bench reminders", country=country
+            )
+            location = Location.objects.create(
+                practice=practice,
+                address="1 rue du Rappel",
+                postcode="75001",
+                city=city,
+                country=country,
+                latitude=lat,
+                longitude=lon,
+            )
+            practitioner = Practitioner.objects.create(
+                title="Dr",
+                first_name="Bench",
+                last_name="Reminders",
+                identifier_system=Practitioner.IdentifierSystem.RPPS,
+                identifier=REMINDER_PRACTITIONER,
+                specialty=specialty,
+                languages=["fr", "en"],
+            )
+            PractitionerRole.objects.create(
+                practitioner=practitioner, practice=practice, location=location
+            )
+            Agenda.objects.create(
+                practice=practice,
+                practitioner=practitioner,
+                location=location,
+                time_zone=zone,
+            )
+        agenda = Agenda.objects.select_related("practice").get(
+            practitioner=practitioner
+        )
+        motive, _ = VisitMotive.objects.get_or_create(
+            agenda=agenda,
+            name=REMINDER_MOTIVE,
+            defaults={"duration_minutes": 20, "channel": "in_person"},
+        )
+    return agenda, motive
+
+
+def ensure_reminder_patients(count: int) -> list[tuple[int, int]]:
+    """`count` patients bench-reminder-0…@carnet.test: (patient id, user id) pairs.
+
+    Idempotent: existing accounts are reused, missing ones created (each with
+    its own data key, as a sign-up does). Their languages alternate between
+    French, German, Italian and English, so the reminders come in all four.
+    """
+    from django.db import transaction
+
+    from carnet.accounts.models import Patient, User
+    from carnet.accounts.services import create_patient_account
+
+    emails = [REMINDER_EMAIL.format(n) for n in range(count)]
+    users: dict[str, int] = {}
+    for start in range(0, count, 500):
+        chunk = emails[start : start + 500]
+        users.update(User.objects.filter(email__in=chunk).values_list("email", "pk"))
+    missing = [(n, e) for n, e in enumerate(emails) if e not in users]
+    for start in range(0, len(missing), 200):
+        with transaction.atomic():
+            for n, email in missing[start : start + 200]:
+                user = create_patient_account(
+                    email=email,
+                    password=None,
+                    first_name="Bench",
+                    last_name=f"Reminder {n}",
+                    language=REMINDER_LANGUAGES[n % len(REMINDER_LANGUAGES)],
+                )
+                users[email] = user.pk
+    patients: dict[int, int] = {}
+    ids = list(users.values())
+    for start in range(0, len(ids), 500):
+        patients.update(
+            Patient.objects.filter(account_id__in=ids[start : start + 500]).values_list(
+                "account_id", "pk"
+            )
+        )
+    return [(patients[users[email]], users[email]) for email in emails]
+
+
+def reminder_bench_appointments():  # -> QuerySet[Appointment]
+    """Appointments of the reminder bench's patients (bench-reminder-N@carnet.test)."""
+    from carnet.booking.models import Appointment
+
+    return Appointment.objects.filter(
+        patient__account__email__startswith=REMINDER_EMAIL_PREFIX,
+        patient__account__email__endswith=BENCH_EMAIL_LIKE[1],
+    )
