@@ -96,36 +96,28 @@ def sweep_every() -> timedelta:
     return timedelta(seconds=settings.CARNET_OUTBOX_SWEEP_SECONDS)
 
 
-class NotOwed(Exception):
+class _Outcome(Exception):
+    """Why a message was not sent this time; `code` is kept on its row."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class NotOwed(_Outcome):
     """The message is no longer owed (moved, cancelled, over, erased)."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
-
-class Permanent(Exception):
+class Permanent(_Outcome):
     """The transport refused the message for good."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
-
-class Temporary(Exception):
+class Temporary(_Outcome):
     """The transport refused the message for now."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
-
-class Ambiguous(Exception):
+class Ambiguous(_Outcome):
     """The transport may have accepted the message: wait for the lease (and a receipt)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def enqueue_delivery(*, message: Message, now: datetime) -> None:
@@ -190,11 +182,16 @@ def deliver(*, message_id: int, now: datetime) -> str:
             _finish(
                 message, claimed_until, status=Status.FAILED, code=exc.code, now=now
             )
+            logger.warning("message %s failed for good: %s", message.pk, exc.code)
             return "failed"
         _retry(message, claimed_until, code=exc.code, now=now)
+        logger.info(
+            "message %s refused for now (%s), retried later", message.pk, exc.code
+        )
         return "retry"
     except Permanent as exc:
         _finish(message, claimed_until, status=Status.FAILED, code=exc.code, now=now)
+        logger.warning("message %s failed for good: %s", message.pk, exc.code)
         return "failed"
     _finish(
         message, claimed_until, status=Status.SENT, now=timezone.now(), ref=provider_ref
