@@ -506,6 +506,22 @@ def expire_offer(*, offer_id: int, now: datetime) -> WaitlistOffer | None:
     return offer
 
 
+def expire_lapsed_offers(*, now: datetime, grace: timedelta, limit: int = 100) -> int:
+    """Expire offers whose expiry task was lost (its worker died): `grace` past their end.
+
+    The outbox's sweep calls it, so a lost task delays the cascade by at most
+    `grace` plus a sweep. Returns how many offers it expired.
+    """
+    lapsed = list(
+        WaitlistOffer.objects.filter(
+            status=Status.OFFERED, expires_at__lt=now - grace
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for offer_id in lapsed:
+        expire_offer(offer_id=offer_id, now=now)
+    return len(lapsed)
+
+
 def _close(offer: WaitlistOffer, *, status: str, now: datetime) -> None:
     """End a live offer: the entry waits again, the hold goes, the slot goes on.
 

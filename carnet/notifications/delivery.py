@@ -599,7 +599,10 @@ def ensure_sweep(*, now: datetime) -> None:
 
 @task()
 def sweep_outbox() -> int:
-    """Send the messages whose task was lost; keep exactly one successor enqueued."""
+    """Send the messages whose task was lost, expire offers whose task was lost.
+
+    Keeps exactly one successor enqueued.
+    """
     now = timezone.now()
     with transaction.atomic():
         OutboxSweep.objects.get_or_create(pk=1, defaults={"next_at": now})
@@ -608,7 +611,12 @@ def sweep_outbox() -> int:
             pk=1, next_at__lte=now + sweep_every() / 2
         ).update(next_at=now + sweep_every()):
             sweep_outbox.using(run_after=now + sweep_every()).enqueue()
-    return sweep(now=now)
+    sent = sweep(now=now)
+    # Imported here: the booking context's offers import the outbox.
+    from carnet.booking import offers
+
+    offers.expire_lapsed_offers(now=now, grace=stuck_after())
+    return sent
 
 
 def sweep(*, now: datetime, limit: int = SWEEP_BATCH) -> int:

@@ -122,3 +122,22 @@ def test_an_offer_message_not_yet_sent_when_the_offer_closed_is_dropped(
 
 def test_the_offer_page_is_reachable_by_its_url_name():
     assert reverse("web:offer", args=["x" * 78]).startswith("/offers/")
+
+
+def test_an_offer_whose_expiry_task_was_lost_still_moves_on(
+    clock, motive, reachable, smtp
+):
+    from django_tasks_db.models import DBTaskResult
+
+    appointment = book(motive, reachable)
+    first = waiting(motive, "first")
+    second = waiting(motive, "second")
+    cancel_appointment(user=reachable.account, appointment_id=appointment.pk)
+    drain()
+    # The worker that held the expiry task died: the task is gone for good.
+    DBTaskResult.objects.filter(task_path__endswith="expire_waitlist_offer").delete()
+    clock.shift(timedelta(minutes=15) + timedelta(minutes=3))
+    drain()  # the outbox's sweep is due by now
+    assert WaitlistOffer.objects.get(entry=first).status == "expired"
+    assert WaitlistOffer.objects.get(entry=second).status == "offered"
+    assert offer_link(smtp, "second@example.test")
