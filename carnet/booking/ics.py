@@ -16,6 +16,7 @@ reason, no cancellation reason, no ORGANIZER or ATTENDEE (no personal data).
 import uuid
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext
 from icalendar import Calendar, Event
 
 from carnet.booking.models import Appointment
@@ -97,6 +98,41 @@ def appointment_cancel_ics(
         summary=summary,
         location=location,
         method="CANCEL",
+        sequence=sequence,
+        now=now,
+    )
+
+
+def appointment_calendar(
+    *,
+    appointment: Appointment,
+    method: str = "REQUEST",
+    sequence: int = 0,
+    now: datetime | None = None,
+) -> bytes:
+    """The appointment's .ics in the active language: "Appointment with <practitioner>", its place.
+
+    The one place that names an appointment in a calendar file (the patient's
+    download, the messages' attachments). METHOD:CANCEL goes through
+    appointment_cancel_ics (so `sequence` is at least 1 there).
+    """
+    agenda = appointment.agenda
+    summary = gettext("Appointment with %(name)s") % {
+        "name": agenda.practitioner.display_name
+    }
+    if method == "CANCEL":
+        return appointment_cancel_ics(
+            appointment=appointment,
+            summary=summary,
+            location=str(agenda.location),
+            sequence=max(sequence, 1),
+            now=now,
+        )
+    return appointment_ics(
+        appointment=appointment,
+        summary=summary,
+        location=str(agenda.location),
+        method=method,
         sequence=sequence,
         now=now,
     )

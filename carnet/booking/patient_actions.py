@@ -23,8 +23,7 @@ from carnet.booking.errors import (
 )
 from carnet.booking.models import Appointment, AppointmentChange, ConfirmedVia
 from carnet.booking.selectors import calendar_sequence
-from carnet.booking.services import _cancel_locked, _check_may_change
-from carnet.scheduling.selectors import lock_agenda
+from carnet.booking.services import _cancel_locked, _check_may_change, lock_appointment
 
 Status = Appointment.Status
 
@@ -136,24 +135,7 @@ def _as_uuid(vault_row: UUID | str) -> UUID:
 
 def _lock(*, vault_row: UUID | str) -> Appointment:
     """The appointment `vault_row` names, locked after its agenda (see the module docstring)."""
-    reference = _as_uuid(vault_row)
-    agenda_id = (
-        Appointment.objects.filter(vault_row=reference)
-        .values_list("agenda_id", flat=True)
-        .first()
-    )
-    if agenda_id is None:
-        raise AppointmentNotFound()
-    lock_agenda(agenda_id=agenda_id)
-    appointment = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("motive", "agenda")
-        .filter(vault_row=reference)
-        .first()
-    )
-    if appointment is None:
-        raise AppointmentNotFound()
-    return appointment
+    return lock_appointment(Appointment.objects.filter(vault_row=_as_uuid(vault_row)))
 
 
 def _check_version(*, appointment: Appointment, version: int) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from carnet.accounts.models import Patient, User
@@ -270,6 +271,29 @@ def _consume_holds(*, agenda_id: int, hold_id: UUID | None, holder: str) -> None
     SlotHold.objects.filter(holder=holder, agenda_id=agenda_id).delete()
 
 
+def lock_appointment(appointments: QuerySet[Appointment]) -> Appointment:
+    """The one appointment `appointments` selects, locked after its agenda's row.
+
+    Every write on an appointment takes the agenda's row lock first (as a
+    booking does), then the appointment's, so that moves, cancellations and
+    bookings of one agenda queue up instead of deadlocking. Raises
+    AppointmentNotFound when `appointments` selects none.
+    """
+    agenda_id = appointments.values_list("agenda_id", flat=True).first()
+    if agenda_id is None:
+        raise AppointmentNotFound()
+    lock_agenda(agenda_id=agenda_id)
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("agenda", "motive", "patient")
+        .filter(pk__in=appointments.values("pk"), agenda_id=agenda_id)
+        .first()
+    )
+    if appointment is None:  # gone, or on another agenda than the one locked
+        raise AppointmentNotFound()
+    return appointment
+
+
 def _lock_for_change(
     *, user: User, appointment_id: int, now: datetime, actor: str
 ) -> Appointment:
@@ -278,19 +302,9 @@ def _lock_for_change(
     The agenda's row lock is taken first (as a booking does), so that moves,
     cancellations and bookings on one agenda queue up instead of deadlocking.
     """
-    visible = list_appointments_for_user(user=user).filter(pk=appointment_id)
-    agenda_id = visible.values_list("agenda_id", flat=True).first()
-    if agenda_id is None:
-        raise AppointmentNotFound()
-    lock_agenda(agenda_id=agenda_id)
-    appointment = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("motive", "agenda")
-        .filter(pk__in=visible.values("pk"))
-        .first()
+    appointment = lock_appointment(
+        list_appointments_for_user(user=user).filter(pk=appointment_id)
     )
-    if appointment is None:
-        raise AppointmentNotFound()
     _check_may_change(appointment=appointment, now=now, actor=actor)
     return appointment
 

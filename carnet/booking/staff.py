@@ -59,6 +59,7 @@ from carnet.booking.services import (
     _constraint_name,
     _slot_error,
     _unavailable,
+    lock_appointment,
 )
 from carnet.core.errors import NotFound
 from carnet.notifications import outbox
@@ -134,16 +135,9 @@ def _lock_appointment_for_staff(
         require_practice_staff(actor=actor, practice_id=practice_id, request=request)
     except NotStaffOfPractice:
         raise AppointmentNotFound() from None
-    lock_agenda(agenda_id=agenda_id)
-    appointment = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("agenda", "motive", "patient")
-        .filter(pk=appointment_id, agenda_id=agenda_id)
-        .first()
+    return lock_appointment(
+        Appointment.objects.filter(pk=appointment_id, agenda_id=agenda_id)
     )
-    if appointment is None:  # moved to another agenda meanwhile: not for this lock
-        raise AppointmentNotFound()
-    return appointment
 
 
 STAFF_STEP = timedelta(minutes=5)

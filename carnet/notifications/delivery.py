@@ -56,9 +56,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from carnet.accounts.models import Patient
-from carnet.booking.ics import appointment_cancel_ics, appointment_ics
+from carnet.booking.ics import appointment_calendar
 from carnet.booking.models import Appointment
-from carnet.booking.selectors import calendar_sequence
+from carnet.booking.selectors import calendar_sequence, list_duplicate_bookings
 from carnet.core.tasks import task
 from carnet.notifications import messages as content
 from carnet.notifications.config import sms_config, sms_replies_possible
@@ -291,40 +291,14 @@ def _action_url(
     return _site(reverse("web:appointment-action", args=[token]))
 
 
-def _place(appointment: Appointment) -> dict[str, str]:
-    agenda = appointment.agenda
-    location = agenda.location
+def _place(agenda: Any) -> dict[str, str]:
+    """Who and where, as every message names them."""
     return {
         "practitioner_name": agenda.practitioner.display_name,
         "practice_name": agenda.practice.name,
-        "address": f"{location.address}, {location.postcode} {location.city}",
+        "address": str(agenda.location),
         "time_zone": agenda.time_zone,
     }
-
-
-def _calendar(
-    appointment: Appointment, *, method: str, sequence: int, now: datetime
-) -> bytes:
-    place = _place(appointment)
-    summary = translation.gettext("Appointment with %(name)s") % {
-        "name": place["practitioner_name"]
-    }
-    if method == "CANCEL":
-        return appointment_cancel_ics(
-            appointment=appointment,
-            summary=summary,
-            location=place["address"],
-            sequence=max(sequence, 1),
-            now=now,
-        )
-    return appointment_ics(
-        appointment=appointment,
-        summary=summary,
-        location=place["address"],
-        method=method,
-        sequence=sequence,
-        now=now,
-    )
 
 
 def _appointment_content(
@@ -351,7 +325,7 @@ def _appointment_content(
             raise NotOwed("over")
         if kind != Kind.RUNNING_LATE and calendar_sequence(appointment) != version:
             raise NotOwed("moved")
-    place = _place(appointment)
+    place = _place(appointment.agenda)
     with translation.override(language):
         if kind == Kind.CANCELLED:
             return content.build_cancelled(
@@ -359,7 +333,9 @@ def _appointment_content(
                 starts_at=appointment.starts_at,
                 cancelled_by=message.context.get("cancelled_by", "practice"),
                 language=language,
-                ics=_calendar(appointment, method="CANCEL", sequence=version, now=now),
+                ics=appointment_calendar(
+                    appointment=appointment, method="CANCEL", sequence=version, now=now
+                ),
             )
         if kind == Kind.RUNNING_LATE:
             return content.build_running_late(
@@ -384,7 +360,9 @@ def _appointment_content(
                 starts_at=appointment.starts_at,
                 language=language,
                 cancel_url=cancel_url,
-                ics=_calendar(appointment, method="REQUEST", sequence=version, now=now),
+                ics=appointment_calendar(
+                    appointment=appointment, method="REQUEST", sequence=version, now=now
+                ),
             )
         if kind == Kind.MOVED:
             return content.build_moved(
@@ -397,7 +375,9 @@ def _appointment_content(
                 confirm_url=confirm_url,
                 cancel_url=cancel_url,
                 sms_replies=replies,
-                ics=_calendar(appointment, method="REQUEST", sequence=version, now=now),
+                ics=appointment_calendar(
+                    appointment=appointment, method="REQUEST", sequence=version, now=now
+                ),
             )
         return content.build_reminder(
             **place,
@@ -412,13 +392,11 @@ def _appointment_content(
 
 def _duplicate_question(appointment: Appointment, *, now: datetime) -> dict | None:
     """The other appointment of a duplicate pair, for the reminder to ask about."""
-    from carnet.booking.selectors import list_duplicate_bookings
-
     for pair in list_duplicate_bookings(patient_id=appointment.patient_id, now=now):
         if appointment.pk not in (pair.earlier.pk, pair.later.pk):
             continue
         other = pair.later if pair.earlier.pk == appointment.pk else pair.earlier
-        return {**_place(other), "starts_at": other.starts_at}
+        return {**_place(other.agenda), "starts_at": other.starts_at}
     return None
 
 
@@ -430,14 +408,9 @@ def _offer_content(
     offer = offers.get_open_offer(offer_id=message.context.get("offer_id"), now=now)
     if offer is None:
         raise NotOwed("offer-closed")
-    agenda = offer.agenda
-    location = agenda.location
     with translation.override(language):
         return content.build_offer(
-            practitioner_name=agenda.practitioner.display_name,
-            practice_name=agenda.practice.name,
-            address=f"{location.address}, {location.postcode} {location.city}",
-            time_zone=agenda.time_zone,
+            **_place(offer.agenda),
             starts_at=offer.starts_at,
             expires_at=offer.expires_at,
             language=language,

@@ -66,13 +66,7 @@ def smtp(settings, transactional_db):
     from tests.workers import worker_process
 
     controller, mailbox = smtp_server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = controller.hostname
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
+    smtp_server.send_here(settings, controller)
     worker = worker_process(interval=0.2)
     yield mailbox
     worker.terminate()

@@ -92,3 +92,14 @@ def start(
     controller = Controller(mailbox, hostname=host, port=port)
     controller.start()
     return controller, mailbox
+
+
+def send_here(settings, controller: Controller) -> None:
+    """Point Django's SMTP backend at the loopback server (pytest-django's `settings`)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = controller.hostname
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False

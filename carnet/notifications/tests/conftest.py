@@ -1,17 +1,16 @@
-"""A loopback SMTP server, the loopback Vonage, and a patient who can be reached."""
+"""A loopback SMTP server, the loopback Vonage, and a patient who can be reached.
 
-from datetime import UTC, datetime, time
+The agenda and its motive are the root conftest's (Paris, open every day
+08:00–18:00; a 20-minute visit with a 24-hour cut-off).
+"""
+
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
 
 from carnet.accounts.models import NotificationPreferences
 from carnet.accounts.tests.factories import PatientFactory, UserFactory
-from carnet.scheduling.tests.factories import (
-    AgendaFactory,
-    MotiveFactory,
-    OpeningRuleFactory,
-)
 from tests import sms_provider as fake_vonage
 from tests.e2e import smtp as smtp_server
 
@@ -26,13 +25,7 @@ PHONE = "+33612345678"
 def smtp(settings):
     """A real SMTP server on loopback with a duplicate-Message-ID filter; Django sends to it."""
     controller, mailbox = smtp_server.start(dedupe=True)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = controller.hostname
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
+    smtp_server.send_here(settings, controller)
     yield mailbox
     controller.stop()
 
@@ -53,23 +46,6 @@ def clock():
     """A clock that stays where it is put (`clock.move_to(instant)`)."""
     with time_machine.travel(MONDAY, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def agenda(db):
-    """A Paris agenda open every day 08:00–18:00."""
-    agenda = AgendaFactory(time_zone="Europe/Paris")
-    for weekday in range(7):
-        OpeningRuleFactory(
-            agenda=agenda, weekday=weekday, opens_time=time(8), closes_time=time(18)
-        )
-    return agenda
-
-
-@pytest.fixture
-def motive(agenda):
-    """A 20-minute visit, 24 h cut-off."""
-    return MotiveFactory(agenda=agenda)
 
 
 @pytest.fixture

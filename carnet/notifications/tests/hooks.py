@@ -29,14 +29,9 @@ def paris(*args: int) -> datetime:
 
 
 @pytest.fixture
-def sms_on(settings, sms_provider):
-    """SMS configured with the fake's account; replies possible (a numeric sender)."""
-    settings.CARNET_VONAGE_BASE_URL = sms_provider.base_url
-    settings.CARNET_VONAGE_API_KEY = sms_provider.api_key
-    settings.CARNET_VONAGE_API_SECRET = sms_provider.api_secret
-    settings.CARNET_VONAGE_SIGNATURE_SECRET = sms_provider.signature_secret
-    settings.CARNET_VONAGE_SENDER = "33700000000"
-    return sms_provider
+def sms_on(sms):
+    """SMS configured with the fake's account; replies possible (conftest's `sms`)."""
+    return sms
 
 
 def with_phone(patient, phone: str = PHONE):

@@ -26,6 +26,7 @@ from carnet.booking.errors import (
     HoldNotFound,
     SlotUnavailable,
 )
+from carnet.booking.ics import appointment_calendar
 from carnet.booking.models import Appointment, SlotHold
 from carnet.booking.selectors import (
     get_appointment_booked_from_hold,
@@ -38,7 +39,6 @@ from carnet.booking.services import book_appointment, hold_slot
 from carnet.core.errors import DomainError
 from carnet.scheduling.models import VisitMotive
 from carnet.scheduling.selectors import get_motive
-from carnet.web.emails import appointment_calendar
 from carnet.web.forms import BookingDetailsForm
 
 HOLDER_KEY = "carnet_holder"
