@@ -6,7 +6,7 @@ from pydantic import AwareDatetime
 
 from carnet.accounts.selectors import get_patient_for_user
 from carnet.api.auth import actor_of, user_auth
-from carnet.api.types import Id
+from carnet.api.types import Id, InputSchema
 from carnet.booking.access import access_own_appointments, list_access_events_for_user
 from carnet.booking.models import Appointment
 from carnet.booking.services import (
@@ -18,7 +18,7 @@ from carnet.booking.services import (
 router = Router(tags=["appointments"], auth=user_auth)
 
 
-class BookIn(Schema):
+class BookIn(InputSchema):
     agenda: Id
     motive: Id
     start: AwareDatetime
@@ -30,11 +30,11 @@ class BookIn(Schema):
     )
 
 
-class CancelIn(Schema):
+class CancelIn(InputSchema):
     reason: str = Field(default="", max_length=255)
 
 
-class RescheduleIn(Schema):
+class RescheduleIn(InputSchema):
     start: AwareDatetime
 
 

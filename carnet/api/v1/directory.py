@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from carnet.api.types import InputSchema
 from carnet.booking.nextslots import next_slots
 from carnet.directory.search import PAGE_SIZE, GeoPoint, SearchQuery, search
 from carnet.scheduling.models import VisitMotive
@@ -17,7 +18,7 @@ FeeSectorIn = Literal[
 ]
 
 
-class SearchIn(Schema):
+class SearchIn(InputSchema):
     q: str = Field(
         default="",
         max_length=200,

@@ -4,14 +4,14 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from carnet.api.auth import user_auth
-from carnet.api.types import Id
+from carnet.api.types import Id, InputSchema
 from carnet.booking.access import access_agenda_day, access_patient_file
 from carnet.booking.models import Appointment
 
 router = Router(tags=["practice staff"], auth=user_auth)
 
 
-class DayIn(Schema):
+class DayIn(InputSchema):
     day: date
 
 
@@ -25,7 +25,7 @@ class StaffAppointmentOut(Schema):
     patient_name: str
 
 
-class PatientFileIn(Schema):
+class PatientFileIn(InputSchema):
     reason: str = Field(
         default="",
         max_length=500,

@@ -4,14 +4,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from carnet.api.types import Id
+from carnet.api.types import Id, InputSchema
 from carnet.booking.selectors import MAX_DAYS, list_free_slots
 from carnet.scheduling.selectors import get_motive
 
 router = Router(tags=["availability"])
 
 
-class AvailabilityIn(Schema):
+class AvailabilityIn(InputSchema):
     motive: Id
     from_: date | None = Field(default=None, alias="from")
     days: int = Field(default=7, ge=1, le=MAX_DAYS)
